@@ -1,0 +1,71 @@
+"""Development sessions: ``nox`` runs the default set (tests on 3.9-3.13, Colab pins, lint, types).
+
+Interpreters that are absent are skipped, except in CI (``CI`` set), where they are an error.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHONS = nox.project.python_versions(PYPROJECT)
+COLAB_PINS = ("ipython==7.34.0", "ipykernel==6.17.1", "setuptools==75.2.0")
+
+
+def _group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+def _pytest(session: nox.Session) -> None:
+    session.run(
+        "coverage",
+        "run",
+        "-m",
+        "pytest",
+        *session.posargs,
+        env={"COVERAGE_FILE": f".coverage.{session.name}"},
+    )
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pass pytest options after --)."""
+    session.install("-e", ".", *_group("test"))
+    _pytest(session)
+
+
+@nox.session(python="3.12")
+def colab(session: nox.Session) -> None:
+    """Run the test suite on Colab's pins: Python 3.12, IPython 7.34.0, ipykernel 6.17.1."""
+    session.install("-e", ".", *_group("test"), *COLAB_PINS)
+    _pytest(session)
+
+
+@nox.session(python="3.12")
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.12")
+def typecheck(session: nox.Session) -> None:
+    """Mypy strict on src, tests and this file."""
+    session.install("-e", ".", *_group("typecheck"), "nox")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(python="3.12", default=False)
+def coverage(session: nox.Session) -> None:
+    """Combine the coverage of earlier sessions and report it."""
+    session.install("coverage[toml]")
+    session.run("coverage", "combine", success_codes=[0, 1])
+    session.run("coverage", "report")

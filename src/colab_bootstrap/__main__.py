@@ -1,0 +1,81 @@
+"""The command line: ``colab-bootstrap`` and ``python -m colab_bootstrap``. The only printer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+
+from ._errors import ColabBootstrapError
+from ._version import __version__
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="colab-bootstrap",
+        description="Mount Drive, check the GPU and wire a Drive dev folder into Colab.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    setup = commands.add_parser(
+        "setup",
+        help="check that a project folder can be set up (and link it with --content-dir)",
+        description="Find My Drive and the project folder, check the GPU, and (with "
+        "--content-dir, or on Colab) link the folder. sys.path and autoreload only matter "
+        "inside a notebook, so this command mostly proves the notebook cell will work.",
+    )
+    setup.add_argument("project", help="folder relative to My Drive, e.g. fastai_course2")
+    setup.add_argument("--drive", metavar="DIR", help="the My Drive folder")
+    setup.add_argument("--mountpoint", default="/content/drive", help="Colab's Drive mountpoint")
+    setup.add_argument("--content-dir", metavar="DIR", help="make the link in this folder")
+    setup.add_argument(
+        "--gpu", choices=("warn", "require", "ignore"), default="warn", help="GPU policy"
+    )
+    setup.add_argument("--create", action="store_true", help="create the folder if missing")
+    setup.add_argument("--force-remount", action="store_true", help="remount Drive on Colab")
+    return parser
+
+
+def _run_setup(args: argparse.Namespace) -> int:
+    from ._setup import DEFAULT_CONTENT_DIR, setup  # noqa: PLC0415 - keep --version instant
+
+    project = setup(
+        args.project,
+        drive_dir=args.drive,
+        mountpoint=args.mountpoint,
+        content_dir=args.content_dir or DEFAULT_CONTENT_DIR,
+        gpu=args.gpu,
+        force_remount=args.force_remount,
+        create=args.create,
+        autoreload=False,
+    )
+    print(project)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 failure, 2 bad arguments)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    handlers = {"setup": _run_setup}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            status = handlers[args.command](args)
+        except ColabBootstrapError as exc:
+            status = 1
+            print(f"error: {exc}", file=sys.stderr)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through subprocess tests
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Project-name rules, where My Drive is, and where the project folder is.
+
+Only finds; never creates, mounts or links (``_setup`` acts on what this module finds, and
+``doctor()`` uses it to look without touching).
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ._errors import DriveNotFoundError, InvalidProjectError, ProjectNotFoundError
+
+__all__ = [
+    "DRIVE_ENV",
+    "DriveLocation",
+    "close_names",
+    "desktop_candidates",
+    "find_drive",
+    "project_path",
+    "validate_project",
+]
+
+#: Environment variable that points at the My Drive folder (takes priority after drive_dir).
+DRIVE_ENV = "COLAB_BOOTSTRAP_DRIVE"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+_EXAMPLE = "write it relative to My Drive with '/' separators, e.g. 'courses/fastai_course2'"
+
+
+def _relative_hint(absolute: str) -> str:
+    for marker in ("/MyDrive/", "/My Drive/"):
+        if marker in absolute:
+            return f" For this path that is {absolute.split(marker, 1)[1].strip('/')!r}."
+    return ""
+
+
+def validate_project(project: object) -> PurePosixPath:
+    """Check a project name and return it as a relative POSIX path.
+
+    Raises:
+        InvalidProjectError: empty, absolute, ``..``, backslashes, NUL or control characters.
+    """
+    if not isinstance(project, str):
+        raise InvalidProjectError(
+            f"project must be a string folder name, got {type(project).__name__} "
+            f"{project!r}; {_EXAMPLE}."
+        )
+    if not project.strip():
+        raise InvalidProjectError(f"project is empty; {_EXAMPLE}.")
+    if _CONTROL.search(project):
+        raise InvalidProjectError(
+            f"project {project!r} contains a NUL or control character (a stray newline or tab?); "
+            f"{_EXAMPLE}."
+        )
+    if "\\" in project:
+        suggestion = project.replace("\\", "/").strip("/")
+        raise InvalidProjectError(
+            f"project {project!r} uses backslashes, which only Windows reads as separators; "
+            f"Colab runs Linux. Use '/' instead: {suggestion!r}."
+        )
+    if project.startswith(("/", "~")) or _WINDOWS_DRIVE.match(project):
+        raise InvalidProjectError(
+            f"project {project!r} is an absolute path; {_EXAMPLE}.{_relative_hint(project)} "
+            "To use a folder outside My Drive, pass drive_dir= the folder that holds it."
+        )
+    parts = [part for part in project.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise InvalidProjectError(
+            f"project {project!r} contains '..'; it must stay inside My Drive: {_EXAMPLE}."
+        )
+    if not parts:
+        raise InvalidProjectError(f"project {project!r} names no folder; {_EXAMPLE}.")
+    if any(part != part.strip() for part in parts):
+        raise InvalidProjectError(
+            f"project {project!r} has a part that starts or ends with a space; Drive folder "
+            f"names rarely do. Check the spelling: {'/'.join(p.strip() for p in parts)!r}."
+        )
+    return PurePosixPath(*parts)
+
+
+@dataclass(frozen=True)
+class DriveLocation:
+    """Where My Drive is and how it was found."""
+
+    path: Path
+    how: str  # "drive_dir", "env", "colab", "desktop"
+
+
+def desktop_candidates(home: Path | None = None, platform: str = sys.platform) -> list[Path]:
+    """Return where Google Drive for desktop (and older clients) put My Drive, in order."""
+    home = Path.home() if home is None else home
+    found: list[Path] = []
+    pattern = str(home / "Library" / "CloudStorage" / "GoogleDrive-*")  # macOS
+    for account in sorted(glob.glob(glob.escape(str(home)) + pattern[len(str(home)) :])):
+        found += [Path(account) / "My Drive", Path(account) / "MyDrive"]
+    if platform == "win32":  # pragma: no cover - drive letters exist only on Windows
+        found += [Path(f"{letter}:\\My Drive") for letter in "GHIJKLMNOPQRSTUVWXYZDEF"]
+    found += [
+        home / "Google Drive" / "My Drive",  # Drive File Stream / Drive for desktop (mirror)
+        home / "My Drive",
+        home / "GoogleDrive" / "My Drive",  # google-drive-ocamlfuse, rclone setups
+        home / "Google Drive",  # Backup and Sync, the seed article's client
+        home / "GoogleDrive",
+    ]
+    return found
+
+
+def find_drive(
+    drive_dir: str | os.PathLike[str] | None,
+    *,
+    colab: bool,
+    mountpoint: str | os.PathLike[str],
+    home: Path | None = None,
+) -> DriveLocation | None:
+    """Find My Drive without mounting anything; first match wins.
+
+    Order: ``drive_dir``; ``$COLAB_BOOTSTRAP_DRIVE``; on Colab ``<mountpoint>/MyDrive`` (or
+    ``My Drive``), None when not mounted yet; off Colab the desktop client folders.
+
+    Raises:
+        DriveNotFoundError: an explicit folder that does not exist, or nothing found off Colab.
+    """
+    for value, how, name in (
+        (drive_dir, "drive_dir", "drive_dir"),
+        (os.environ.get(DRIVE_ENV) or None, "env", f"${DRIVE_ENV}"),
+    ):
+        if value is None:
+            continue
+        path = Path(os.path.expanduser(os.fspath(value)))
+        if not path.is_dir():
+            what = "is not a folder" if path.exists() else "does not exist"
+            raise DriveNotFoundError(
+                f"{name} {str(path)!r} {what}. Point it at the folder that holds your "
+                "projects (your 'My Drive' folder)."
+            )
+        return DriveLocation(path.absolute(), how)
+    if colab:
+        from ._colab import mydrive_in  # noqa: PLC0415
+
+        mydrive = mydrive_in(mountpoint)
+        return None if mydrive is None else DriveLocation(mydrive, "colab")
+    candidates = desktop_candidates(home)
+    for candidate in candidates:
+        if candidate.is_dir():
+            return DriveLocation(candidate, "desktop")
+    looked = "\n".join(f"  - {c}" for c in candidates)
+    raise DriveNotFoundError(
+        "Could not find Google Drive on this machine (not a Colab runtime). Looked in:\n"
+        f"{looked}\nInstall Google Drive for desktop, or point at the folder that holds your "
+        f"projects: setup(..., drive_dir='/path/to/My Drive') or set {DRIVE_ENV}=/path/to/My Drive."
+    )
+
+
+def close_names(parent: Path, name: str, limit: int = 3) -> list[str]:
+    """Return up to ``limit`` folder names in ``parent`` that look like ``name``."""
+    try:
+        with os.scandir(parent) as entries:
+            names = [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+    except OSError:
+        return []
+    lowered = {n.lower(): n for n in names}
+    exact = [n for n in names if n.lower() == name.lower() and n != name]
+    fuzzy = difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.6)
+    result = exact + [lowered[f] for f in fuzzy if lowered[f] not in exact]
+    return result[:limit]
+
+
+def project_path(drive: Path, project: PurePosixPath) -> Path:
+    """Return the project folder in ``drive``.
+
+    Raises:
+        ProjectNotFoundError: naming the full path and up to three close names.
+    """
+    path = drive.joinpath(*project.parts)
+    if path.is_dir():
+        return path
+    if path.exists():
+        raise ProjectNotFoundError(
+            f"{path} is a file, not a folder. Pass the folder that holds your modules."
+        )
+    parent = drive
+    missing = project.parts[0]
+    for part in project.parts:
+        if not (parent / part).is_dir():
+            missing = part
+            break
+        parent = parent / part
+    suggestions = close_names(parent, missing)
+    hint = ""
+    if suggestions:
+        relative = PurePosixPath(*parent.relative_to(drive).parts)
+        spelled = [str(relative / s) if relative.parts else s for s in suggestions]
+        hint = " Did you mean " + " or ".join(repr(s) for s in spelled) + "?"
+    raise ProjectNotFoundError(
+        f"Project folder {path} does not exist ({missing!r} is not in {parent}).{hint} "
+        "Check the name (Drive names are case-sensitive here), wait for Drive to finish "
+        "syncing, or pass create=True to make an empty folder."
+    )

@@ -1,0 +1,47 @@
+"""Text and HTML rendering shared by every result object."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+__all__ = ["html_table", "text_block"]
+
+_TABLE_STYLE = "border-collapse:collapse;text-align:left;font-family:monospace"
+_CELL_STYLE = "padding:2px 8px;border-bottom:1px solid #ddd;vertical-align:top"
+
+
+def text_block(title: str, rows: Iterable[tuple[str, str]]) -> str:
+    """Render ``rows`` of (label, value) under ``title`` as aligned plain text."""
+    pairs = list(rows)
+    width = max((len(label) for label, _ in pairs), default=0)
+    lines = [title]
+    for label, value in pairs:
+        pad = " " * (width + 4)
+        body = str(value).replace("\n", "\n" + pad)
+        lines.append(f"  {label.ljust(width)}  {body}")
+    return "\n".join(lines)
+
+
+def html_table(
+    title: str,
+    rows: Iterable[Sequence[str]],
+    *,
+    header: Sequence[str] | None = None,
+    row_styles: Sequence[str] | None = None,
+) -> str:
+    """Render ``rows`` as a small HTML table; every cell is escaped, newlines kept."""
+    parts = [f'<table style="{_TABLE_STYLE}">']
+    parts.append(f'<caption style="text-align:left"><b>{html.escape(title)}</b></caption>')
+    if header:
+        cells = "".join(f'<th style="{_CELL_STYLE}">{html.escape(h)}</th>' for h in header)
+        parts.append(f"<tr>{cells}</tr>")
+    for index, row in enumerate(rows):
+        style = row_styles[index] if row_styles and index < len(row_styles) else ""
+        cells = "".join(
+            f'<td style="{_CELL_STYLE}">{html.escape(str(cell)).replace(chr(10), "<br>")}</td>'
+            for cell in row
+        )
+        parts.append(f'<tr style="{style}">{cells}</tr>' if style else f"<tr>{cells}</tr>")
+    parts.append("</table>")
+    return "".join(parts)

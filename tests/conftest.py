@@ -1,0 +1,165 @@
+"""Shared fixtures: the two fakes (Colab, nvidia-smi) and process-state isolation."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import colab_bootstrap._gpu
+import colab_bootstrap._live
+import colab_bootstrap._setup
+
+TESTS = Path(__file__).parent
+FAKES = TESTS / "fakes"
+NVIDIA_DATA = TESTS / "data" / "nvidia-smi"
+
+
+@pytest.fixture(autouse=True)
+def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Undo what setup() changes in the process: sys.path, modules, pycache, caches, env."""
+    saved_path = list(sys.path)
+    saved_modules = set(sys.modules)
+    saved_meta_path = list(sys.meta_path)
+    saved_prefix = sys.pycache_prefix
+    for name in ("COLAB_RELEASE_TAG", "COLAB_BOOTSTRAP_DRIVE", "FAKE_COLAB_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(colab_bootstrap._setup, "_projects", {})
+    monkeypatch.setattr(colab_bootstrap._live, "_roots", [])
+    monkeypatch.setattr(colab_bootstrap._gpu, "_cache", None)
+    yield
+    sys.path[:] = saved_path
+    sys.meta_path[:] = saved_meta_path
+    sys.pycache_prefix = saved_prefix
+    for name in set(sys.modules) - saved_modules:
+        if name.split(".")[0] not in {"google", "IPython"}:
+            del sys.modules[name]
+
+
+@dataclass
+class FakeColab:
+    """A Colab runtime stood up in tmp_path: hostname file, My Drive, /content."""
+
+    root: Path
+    mydrive: Path
+    mountpoint: Path
+    content: Path
+
+    def calls(self, kind: str | None = None) -> list[dict[str, Any]]:
+        log = self.root / "calls.jsonl"
+        if not log.exists():
+            return []
+        entries = [json.loads(line) for line in log.read_text().splitlines()]
+        return [e for e in entries if kind is None or e["call"] == kind]
+
+    def project(self, name: str, files: dict[str, str] | None = None) -> Path:
+        folder = self.mydrive / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for rel, text in (files or {}).items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text)
+        return folder
+
+    def env(self) -> dict[str, str]:
+        """Environment for a subprocess that should see the same fake Colab."""
+        env = dict(os.environ)
+        env["FAKE_COLAB_ROOT"] = str(self.root)
+        env["COLAB_RELEASE_TAG"] = "release-colab-fake"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FAKES), env.get("PYTHONPATH")]))
+        return env
+
+
+@pytest.fixture
+def fake_colab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeColab:
+    """Be on Colab: env tag set, fake google.colab importable, Drive not mounted yet."""
+    root = tmp_path / "colab"
+    (root / "var" / "colab").mkdir(parents=True)
+    (root / "var" / "colab" / "hostname").write_text("colab-fake\n")
+    mydrive = root / "MyDrive"
+    mydrive.mkdir()
+    content = tmp_path / "content"
+    content.mkdir()
+    monkeypatch.setenv("FAKE_COLAB_ROOT", str(root))
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-fake")
+    monkeypatch.syspath_prepend(str(FAKES))
+    for name in [m for m in sys.modules if m == "google.colab" or m.startswith("google.colab.")]:
+        monkeypatch.delitem(sys.modules, name)
+    return FakeColab(root, mydrive, content / "drive", content)
+
+
+@pytest.fixture
+def mydrive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Off Colab: a My Drive folder that COLAB_BOOTSTRAP_DRIVE points at."""
+    folder = tmp_path / "My Drive"
+    folder.mkdir()
+    monkeypatch.setenv("COLAB_BOOTSTRAP_DRIVE", str(folder))
+    return folder
+
+
+@dataclass
+class FakeNvidiaSmi:
+    """A fake nvidia-smi on PATH; ``calls()`` counts how often it ran."""
+
+    bin_dir: Path
+    log: Path
+
+    def calls(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+
+def write_fake_nvidia_smi(
+    bin_dir: Path,
+    *,
+    query: str | bytes = "",
+    query_code: int = 0,
+    listing: str | bytes = "",
+    list_code: int = 0,
+    delay: float = 0.0,
+    table: str | bytes = "",
+) -> FakeNvidiaSmi:
+    """Write an nvidia-smi shell script answering GPUtil's query and ``-L`` separately."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    data = bin_dir / "nvidia-smi.data"
+    data.mkdir(exist_ok=True)
+    for name, payload in (("query", query), ("list", listing), ("table", table)):
+        raw = payload.encode() if isinstance(payload, str) else payload
+        (data / name).write_bytes(raw)
+    log = bin_dir / "nvidia-smi.calls"
+    q = shlex.quote
+    script = f"""#!/bin/sh
+echo "$*" >> {q(str(log))}
+{f"sleep {delay}" if delay else ""}
+case "$*" in
+  *--query-gpu*) cat {q(str(data / "query"))}; exit {query_code} ;;
+  *-L*) cat {q(str(data / "list"))}; exit {list_code} ;;
+  *) cat {q(str(data / "table"))}; exit 0 ;;
+esac
+"""
+    exe = bin_dir / "nvidia-smi"
+    exe.write_text(script)
+    exe.chmod(0o755)
+    return FakeNvidiaSmi(bin_dir, log)
+
+
+@pytest.fixture
+def fake_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Factory: ``fake_nvidia_smi(query=..., listing=..., delay=...)`` puts one first on PATH."""
+
+    def make(**kwargs: Any) -> FakeNvidiaSmi:
+        fake = write_fake_nvidia_smi(tmp_path / "bin", **kwargs)
+        monkeypatch.setenv("PATH", f"{fake.bin_dir}{os.pathsep}{os.environ['PATH']}")
+        return fake
+
+    return make
+
+
+def nvidia_data(name: str) -> bytes:
+    """Bytes of a fixture copied from shared/fixtures/nvidia-smi."""
+    return (NVIDIA_DATA / name).read_bytes()

@@ -1,0 +1,416 @@
+"""setup(): every numbered rule of the one-cell setup, on real files and symlinks."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import colab_bootstrap
+from colab_bootstrap import (
+    DriveMountError,
+    DriveNotFoundError,
+    InvalidProjectError,
+    LinkConflictError,
+    ProjectNotFoundError,
+)
+from colab_bootstrap._locate import desktop_candidates, find_drive
+from conftest import FakeColab
+
+
+@pytest.mark.parametrize(
+    ("project", "fragment"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("/content/drive/MyDrive/fastai_course2", "'fastai_course2'"),
+        ("~/fastai", "absolute"),
+        ("C:/Users/me/fastai", "absolute"),
+        ("../secret", "'..'"),
+        ("courses/../../etc", "'..'"),
+        ("courses\\fastai_course2", "'courses/fastai_course2'"),
+        ("fast\x00ai", "control character"),
+        ("fastai\n", "control character"),
+        (".", "names no folder"),
+        (" fastai", "space"),
+    ],
+)
+def test_bad_project_names_raise_before_anything_is_touched(
+    project: str, fragment: str, fake_colab: FakeColab
+) -> None:
+    """Each bad name raises InvalidProjectError (a ValueError) naming the fix; nothing mounted."""
+    before = list(sys.path)
+    with pytest.raises(InvalidProjectError) as info:
+        colab_bootstrap.setup(project, content_dir=fake_colab.content, gpu="ignore")
+    assert isinstance(info.value, ValueError)
+    assert fragment in str(info.value)
+    assert fake_colab.calls() == []
+    assert list(fake_colab.content.iterdir()) == []
+    assert sys.path == before
+
+
+def test_non_string_project_is_rejected() -> None:
+    """A Path or None is not silently str()-ed."""
+    with pytest.raises(InvalidProjectError, match="must be a string"):
+        colab_bootstrap.setup(None, gpu="ignore")  # type: ignore[arg-type]
+
+
+def test_nested_project_name_with_slashes_is_accepted(mydrive: Path) -> None:
+    """'courses/fastai_course2' finds the nested folder; doubled slashes are tolerated."""
+    (mydrive / "courses" / "fastai_course2").mkdir(parents=True)
+    project = colab_bootstrap.setup("courses//fastai_course2/", gpu="ignore")
+    assert project.path == mydrive / "courses" / "fastai_course2"
+    assert project.name == "courses/fastai_course2"
+
+
+def test_on_colab_by_release_tag_or_hostname_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COLAB_RELEASE_TAG or the hostname file mean Colab; COLAB_GPU alone does not."""
+    from colab_bootstrap._colab import on_colab
+
+    missing = tmp_path / "hostname"
+    monkeypatch.setenv("COLAB_GPU", "1")
+    assert not on_colab(missing)
+    missing.write_text("x")
+    assert on_colab(missing)
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab_20261101-060000_RC00")
+    assert on_colab(tmp_path / "nothing")
+
+
+def test_drive_dir_argument_wins_over_env(tmp_path: Path, mydrive: Path) -> None:
+    """drive_dir= beats COLAB_BOOTSTRAP_DRIVE."""
+    other = tmp_path / "other"
+    (other / "proj").mkdir(parents=True)
+    (mydrive / "proj").mkdir()
+    assert colab_bootstrap.setup("proj", drive_dir=other, gpu="ignore").path == other / "proj"
+    assert colab_bootstrap.setup("proj", gpu="ignore").path == mydrive / "proj"
+
+
+def test_missing_drive_dir_names_the_fix(tmp_path: Path) -> None:
+    """An explicit drive_dir that does not exist raises DriveNotFoundError naming it."""
+    with pytest.raises(DriveNotFoundError, match="does not exist"):
+        colab_bootstrap.setup("p", drive_dir=tmp_path / "nope", gpu="ignore")
+
+
+def test_desktop_folders_are_found_off_colab(tmp_path: Path) -> None:
+    """Off Colab, Google Drive for desktop's macOS folder is found under the home folder."""
+    account = tmp_path / "Library" / "CloudStorage" / "GoogleDrive-me@example.com" / "My Drive"
+    account.mkdir(parents=True)
+    found = find_drive(None, colab=False, mountpoint="/nowhere", home=tmp_path)
+    assert found is not None
+    assert found.path == account
+    assert found.how == "desktop"
+    linux = desktop_candidates(tmp_path, "linux")
+    assert tmp_path / "Google Drive" / "My Drive" in linux
+
+
+def test_no_drive_off_colab_lists_where_it_looked(tmp_path: Path) -> None:
+    """Nothing found off Colab: DriveNotFoundError lists the folders and both ways to point."""
+    with pytest.raises(DriveNotFoundError) as info:
+        find_drive(None, colab=False, mountpoint="/nowhere", home=tmp_path)
+    text = str(info.value)
+    assert str(tmp_path / "Google Drive" / "My Drive") in text
+    assert "drive_dir=" in text
+    assert "COLAB_BOOTSTRAP_DRIVE" in text
+
+
+def test_colab_mounts_once_and_links(fake_colab: FakeColab) -> None:
+    """On Colab: mount through google.colab.drive, link /content/<name>, sys.path once."""
+    folder = fake_colab.project("fastai_course2", {"preprocessing.py": "X = 1\n"})
+    project = colab_bootstrap.setup(
+        "fastai_course2",
+        mountpoint=fake_colab.mountpoint,
+        content_dir=fake_colab.content,
+        gpu="ignore",
+    )
+    link = fake_colab.content / "fastai_course2"
+    assert link.is_symlink()
+    assert link.resolve() == folder.resolve()
+    assert project.link == link
+    assert project.on_colab
+    assert sys.path.count(str(link)) == 1
+    assert [c["force_remount"] for c in fake_colab.calls("mount")] == [False]
+    import preprocessing  # type: ignore[import-not-found]
+
+    assert preprocessing.X == 1
+
+
+def test_second_setup_leaves_the_state_of_one(
+    fake_colab: FakeColab, fake_nvidia_smi: object
+) -> None:
+    """Twice == once: one mount, one sys.path entry, same link, no second nvidia-smi run."""
+    fake = fake_nvidia_smi(listing="GPU 0: Tesla T4 (UUID: GPU-1)\n")  # type: ignore[operator]
+    fake_colab.project("p")
+    kwargs = {"mountpoint": fake_colab.mountpoint, "content_dir": fake_colab.content}
+    first = colab_bootstrap.setup("p", **kwargs)  # type: ignore[arg-type]
+    path_after_one = list(sys.path)
+    calls_after_one = len(fake.calls())
+    second = colab_bootstrap.setup("p", **kwargs)  # type: ignore[arg-type]
+    assert sys.path == path_after_one
+    assert len(fake_colab.calls("mount")) == 1
+    assert len(fake.calls()) == calls_after_one
+    assert first.path == second.path
+    assert first.link == second.link
+    assert [p.name for p in colab_bootstrap._setup.projects()] == ["p"]
+
+
+def test_force_remount_mounts_again(fake_colab: FakeColab) -> None:
+    """force_remount=True calls drive.mount(..., force_remount=True) even when mounted."""
+    fake_colab.project("p")
+    kwargs = {
+        "mountpoint": fake_colab.mountpoint,
+        "content_dir": fake_colab.content,
+        "gpu": "ignore",
+    }
+    colab_bootstrap.setup("p", **kwargs)  # type: ignore[arg-type]
+    colab_bootstrap.setup("p", force_remount=True, **kwargs)  # type: ignore[arg-type]
+    assert [c["force_remount"] for c in fake_colab.calls("mount")] == [False, True]
+
+
+def test_already_mounted_drive_is_not_remounted(
+    fake_colab: FakeColab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """My Drive present before setup() (e.g. after a kernel restart): no mount call at all."""
+    from google.colab import drive
+
+    drive.mount(str(fake_colab.mountpoint))
+    fake_colab.project("p")
+    colab_bootstrap.setup(
+        "p", mountpoint=fake_colab.mountpoint, content_dir=fake_colab.content, gpu="ignore"
+    )
+    assert len(fake_colab.calls("mount")) == 1
+    assert "Mounted at" in capsys.readouterr().out
+
+
+def test_old_my_drive_spelling_is_accepted(fake_colab: FakeColab) -> None:
+    """A mount that shows only '<mountpoint>/My Drive' (the old alias) still works."""
+    fake_colab.mountpoint.mkdir()
+    (fake_colab.mountpoint / "My Drive").symlink_to(fake_colab.mydrive)
+    fake_colab.project("p")
+    project = colab_bootstrap.setup(
+        "p", mountpoint=fake_colab.mountpoint, content_dir=fake_colab.content, gpu="ignore"
+    )
+    assert project.drive_dir == fake_colab.mountpoint / "My Drive"
+    assert fake_colab.calls("mount") == []
+
+
+@pytest.mark.parametrize(
+    ("error", "original", "fix"),
+    [
+        ("timeout", "timeout during initial read of root folder", "directly in My Drive"),
+        ("auth", "credential propagation was unsuccessful", "allow access"),
+        ("not_colab", "unsupported in this environment", "drive_dir="),
+        ("enterprise", "Colab Enterprise", "drive_dir="),
+        ("domain", "domain policy has disabled Drive File Stream", "admin"),
+        ("failed", "mount failed", "Re-run the cell"),
+        ("pexpect", "Timeout exceeded", "Re-run the cell"),
+        ("transport", "Transport endpoint is not connected", "Restart session"),
+    ],
+)
+def test_each_mount_error_becomes_drive_mount_error_with_fix(
+    error: str, original: str, fix: str, fake_colab: FakeColab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Colab's own text is kept, the fix is added, and nothing else is changed."""
+    monkeypatch.setenv("FAKE_COLAB_MOUNT_ERROR", error)
+    before = list(sys.path)
+    with pytest.raises(DriveMountError) as info:
+        colab_bootstrap.setup(
+            "p", mountpoint=fake_colab.mountpoint, content_dir=fake_colab.content, gpu="ignore"
+        )
+    assert original in str(info.value)
+    assert fix in str(info.value)
+    assert sys.path == before
+    assert list(fake_colab.content.iterdir()) == []
+
+
+def test_real_mountpoint_checks_surface_as_drive_mount_error(fake_colab: FakeColab) -> None:
+    """A mountpoint holding files (Colab's ValueError) becomes a DriveMountError; files kept."""
+    fake_colab.mountpoint.mkdir()
+    keep = fake_colab.mountpoint / "notes.txt"
+    keep.write_text("mine")
+    with pytest.raises(DriveMountError, match=r"already contain files.*Move them"):
+        colab_bootstrap.setup(
+            "p", mountpoint=fake_colab.mountpoint, content_dir=fake_colab.content, gpu="ignore"
+        )
+    assert keep.read_text() == "mine"
+
+
+def test_mountpoint_with_space_is_refused(fake_colab: FakeColab) -> None:
+    """Colab refuses spaces in the mountpoint; the error says to drop them."""
+    with pytest.raises(DriveMountError, match=r"must not contain a space.*without spaces"):
+        colab_bootstrap.setup(
+            "p",
+            mountpoint=fake_colab.content / "my drive",
+            content_dir=fake_colab.content,
+            gpu="ignore",
+        )
+
+
+def test_missing_project_suggests_close_names(mydrive: Path) -> None:
+    """ProjectNotFoundError names the full path and case-insensitive / fuzzy neighbours."""
+    (mydrive / "FastAI_Course2").mkdir()
+    (mydrive / "fastai_course1").mkdir()
+    (mydrive / "unrelated").mkdir()
+    with pytest.raises(ProjectNotFoundError) as info:
+        colab_bootstrap.setup("fastai_course2", gpu="ignore")
+    text = str(info.value)
+    assert str(mydrive / "fastai_course2") in text
+    assert "'FastAI_Course2'" in text
+    assert "'fastai_course1'" in text
+    assert "unrelated" not in text
+    assert "create=True" in text
+
+
+def test_missing_nested_project_suggests_in_the_right_folder(mydrive: Path) -> None:
+    """For 'courses/fastai2' the suggestion is made inside 'courses'."""
+    (mydrive / "courses" / "fastai_2").mkdir(parents=True)
+    with pytest.raises(ProjectNotFoundError, match="'courses/fastai_2'"):
+        colab_bootstrap.setup("courses/fastai2", gpu="ignore")
+
+
+def test_create_makes_the_folder(mydrive: Path) -> None:
+    """create=True creates a missing project folder (and its parents)."""
+    project = colab_bootstrap.setup("new/proj", create=True, gpu="ignore")
+    assert (mydrive / "new" / "proj").is_dir()
+    assert project.path == mydrive / "new" / "proj"
+
+
+def test_off_colab_no_link_unless_content_dir_given(mydrive: Path, tmp_path: Path) -> None:
+    """Off Colab the folder itself goes on sys.path; an explicit content_dir gets the link."""
+    (mydrive / "p").mkdir()
+    project = colab_bootstrap.setup("p", gpu="ignore")
+    assert project.link is None
+    assert str(mydrive / "p") in sys.path
+    links = tmp_path / "links"
+    project = colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert project.link == links / "p"
+    assert (links / "p").resolve() == (mydrive / "p").resolve()
+
+
+def test_link_to_elsewhere_is_replaced_with_a_warning(mydrive: Path, tmp_path: Path) -> None:
+    """A symlink pointing elsewhere is replaced; the warning names the old target."""
+    (mydrive / "p").mkdir()
+    old = tmp_path / "old"
+    old.mkdir()
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "p").symlink_to(old)
+    with pytest.warns(colab_bootstrap.ColabBootstrapWarning, match=str(old)):
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert os.readlink(links / "p") == str(mydrive / "p")
+    assert old.is_dir()
+
+
+def test_correct_link_is_kept_silently(mydrive: Path, tmp_path: Path) -> None:
+    """An existing correct link produces no warning and is not recreated."""
+    (mydrive / "p").mkdir()
+    links = tmp_path / "links"
+    colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    inode = os.lstat(links / "p").st_ino
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert os.lstat(links / "p").st_ino == inode
+
+
+@pytest.mark.parametrize("kind", ["dir", "file"])
+def test_real_file_or_folder_at_link_path_is_never_touched(
+    kind: str, mydrive: Path, tmp_path: Path
+) -> None:
+    """LinkConflictError; the user's folder or file is left exactly as it was."""
+    (mydrive / "p").mkdir()
+    links = tmp_path / "links"
+    links.mkdir()
+    taken = links / "p"
+    if kind == "dir":
+        taken.mkdir()
+        (taken / "work.py").write_text("precious = True\n")
+    else:
+        taken.write_text("precious\n")
+    before = list(sys.path)
+    with pytest.raises(LinkConflictError, match="left untouched"):
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    if kind == "dir":
+        assert (taken / "work.py").read_text() == "precious = True\n"
+    else:
+        assert taken.read_text() == "precious\n"
+    assert sys.path == before
+
+
+def test_two_projects_both_importable(mydrive: Path) -> None:
+    """Two projects set up in one process stay importable, each on sys.path once."""
+    for name, module in (("a", "mod_a"), ("b", "mod_b")):
+        (mydrive / name).mkdir()
+        (mydrive / name / f"{module}.py").write_text(f"NAME = {name!r}\n")
+    colab_bootstrap.setup("a", gpu="ignore")
+    colab_bootstrap.setup("b", gpu="ignore")
+    colab_bootstrap.setup("a", gpu="ignore")
+    import mod_a  # type: ignore[import-not-found]
+    import mod_b  # type: ignore[import-not-found]
+
+    assert (mod_a.NAME, mod_b.NAME) == ("a", "b")
+    assert sys.path.count(str(mydrive / "a")) == 1
+    assert sys.path.count(str(mydrive / "b")) == 1
+
+
+def test_pycache_goes_to_a_local_folder(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No __pycache__ is written into Drive once setup() ran."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    (mydrive / "p").mkdir()
+    (mydrive / "p" / "bytecode_mod.py").write_text("V = 1\n")
+    project = colab_bootstrap.setup("p", gpu="ignore")
+    import bytecode_mod  # type: ignore[import-not-found]
+
+    assert bytecode_mod.V == 1
+    assert not (mydrive / "p" / "__pycache__").exists()
+    assert project.pycache_prefix == str(tmp_path / "cache" / "colab_bootstrap" / "pycache")
+    assert list((tmp_path / "cache").rglob("bytecode_mod*.pyc"))
+
+
+def test_users_own_pycache_prefix_is_kept(mydrive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pycache prefix the user set is not overridden."""
+    monkeypatch.setattr(sys, "pycache_prefix", "/somewhere/mine")
+    (mydrive / "p").mkdir()
+    colab_bootstrap.setup("p", gpu="ignore")
+    assert sys.pycache_prefix == "/somewhere/mine"
+
+
+def test_outside_ipython_autoreload_says_so(mydrive: Path) -> None:
+    """Outside IPython nothing is loaded, and the Project says why."""
+    (mydrive / "p").mkdir()
+    assert colab_bootstrap.setup("p", gpu="ignore").autoreload == "not in IPython"
+    assert "off" in colab_bootstrap.setup("p", gpu="ignore", autoreload=False).autoreload
+
+
+def test_bad_gpu_policy_is_a_value_error(mydrive: Path) -> None:
+    """A typo in gpu= is caught before anything happens."""
+    with pytest.raises(ValueError, match="'warn', 'require' or 'ignore'"):
+        colab_bootstrap.setup("p", gpu="yes")  # type: ignore[arg-type]
+
+
+def test_project_shows_as_text_and_html(mydrive: Path) -> None:
+    """str() is a short human summary; _repr_html_ is a table with the same facts, escaped."""
+    (mydrive / "a<b").mkdir()
+    project = colab_bootstrap.setup("a<b", gpu="ignore")
+    text = str(project)
+    assert "project 'a<b' is ready" in text
+    assert str(mydrive / "a<b") in text
+    html = project._repr_html_()
+    assert html.startswith("<table")
+    assert "a&lt;b" in html
+    assert "a<b" not in html
+
+
+def test_library_prints_nothing(mydrive: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """setup() off Colab writes nothing to stdout or stderr."""
+    (mydrive / "p").mkdir()
+    colab_bootstrap.setup("p", gpu="ignore")
+    assert capsys.readouterr() == ("", "")
