@@ -1,0 +1,77 @@
+"""One bounded walk of a project folder, shared by every check that needs the file list.
+
+On a Drive mount each directory listing is a network round trip, so the walk lists each folder
+once (``os.scandir``: no extra ``stat`` per entry), stops after ``limit`` entries and says so.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DEFAULT_LIMIT", "SKIP_DIRS", "Scan", "scan"]
+
+DEFAULT_LIMIT = 50_000
+
+#: Folders never walked: version control, caches, notebook checkpoints, our own trash.
+SKIP_DIRS = frozenset(
+    {".git", "__pycache__", ".ipynb_checkpoints", ".colab_bootstrap", ".venv", "node_modules"}
+)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one walk of ``root`` saw; paths are relative, with ``/`` separators."""
+
+    root: Path
+    files: tuple[str, ...]
+    dirs: tuple[str, ...]
+    pycache_dirs: tuple[str, ...]
+    truncated: bool
+    limit: int
+
+    @property
+    def entries(self) -> int:
+        """Files and folders seen."""
+        return len(self.files) + len(self.dirs)
+
+
+def scan(root: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> Scan:
+    """Walk ``root`` breadth-first, skipping ``SKIP_DIRS``, seeing at most ``limit`` entries.
+
+    Symlinked folders are listed but not followed (a link back to a parent must not loop).
+    Unreadable folders are skipped. Never raises for a folder that vanishes mid-walk.
+    """
+    base = Path(root)
+    files: list[str] = []
+    dirs: list[str] = []
+    pycache: list[str] = []
+    pending = [""]
+    truncated = False
+    while pending and not truncated:
+        relative = pending.pop(0)
+        try:
+            with os.scandir(base / relative if relative else base) as entries:
+                listing = sorted(entries, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in listing:
+            if len(files) + len(dirs) >= limit:
+                truncated = True
+                break
+            path = f"{relative}/{entry.name}" if relative else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if not is_dir:
+                files.append(path)
+                continue
+            if entry.name == "__pycache__":
+                pycache.append(path)
+            if entry.name in SKIP_DIRS:
+                continue
+            dirs.append(path)
+            pending.append(path)
+    return Scan(base, tuple(files), tuple(dirs), tuple(pycache), truncated, limit)
