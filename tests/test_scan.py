@@ -38,3 +38,17 @@ def test_scan_does_not_follow_symlink_loops(tmp_path: Path) -> None:
     result = scan(tmp_path)
     assert "pkg/loop" in result.files
     assert not result.truncated
+
+
+def test_copy_of_recognises_drive_sync_copies() -> None:
+    """'prep (1).py' is a copy of 'prep.py'; folders and multi-dot names work; others are not."""
+    from colab_bootstrap._scan import copy_of
+
+    assert copy_of("prep (1).py") == ("prep.py", 1)
+    assert copy_of("prep (12).py") == ("prep.py", 12)
+    assert copy_of("data (1)") == ("data", 1)
+    assert copy_of("my model (2).tar.gz") == ("my model.tar.gz", 2)
+    assert copy_of("a (1) b.py") is None
+    assert copy_of("prep.py") is None
+    assert copy_of("prep (0).py") is None
+    assert copy_of("prep(1).py") is None
