@@ -2,11 +2,12 @@
 
 >>> import colab_bootstrap
 >>> colab_bootstrap.setup("fastai_course2")  # doctest: +SKIP
+
+Importing the package loads nothing but the version and the exception classes: every other
+public name is imported on first use, so ``import colab_bootstrap`` stays almost free.
 """
 
 from __future__ import annotations
-
-import logging
 
 from ._errors import (
     ColabBootstrapError,
@@ -20,11 +21,16 @@ from ._errors import (
     ProjectNotFoundError,
     RequirementsError,
 )
-from ._gpu import Gpu, gpus
-from ._setup import Project, setup
 from ._version import __version__
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._doctor import Check, Report, doctor
+    from ._gpu import Gpu, gpus
+    from ._setup import Project, setup
+
 __all__ = [
+    "Check",
     "ColabBootstrapError",
     "ColabBootstrapWarning",
     "DriveMountError",
@@ -36,10 +42,36 @@ __all__ = [
     "NotOnColabError",
     "Project",
     "ProjectNotFoundError",
+    "Report",
     "RequirementsError",
     "__version__",
+    "doctor",
     "gpus",
     "setup",
 ]
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+# Public name -> private module that defines it, imported on first attribute access (PEP 562).
+_LAZY = {
+    "Check": "_doctor",
+    "Report": "_doctor",
+    "doctor": "_doctor",
+    "Gpu": "_gpu",
+    "gpus": "_gpu",
+    "Project": "_setup",
+    "setup": "_setup",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'colab_bootstrap' has no attribute {name!r}")
+    from importlib import import_module  # noqa: PLC0415 - already loaded by Python itself
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

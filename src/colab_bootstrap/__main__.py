@@ -7,7 +7,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from ._errors import ColabBootstrapError
+from ._errors import ColabBootstrapError, InvalidProjectError
 from ._version import __version__
 
 __all__ = ["main"]
@@ -37,7 +37,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     setup.add_argument("--create", action="store_true", help="create the folder if missing")
     setup.add_argument("--force-remount", action="store_true", help="remount Drive on Colab")
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="diagnose the runtime, Drive and a project; exit 1 when a check fails",
+        description="Check everything setup() relies on and print each finding with its fix. "
+        "Changes nothing. Exit status: 0 no failure, 1 a check failed, 2 bad arguments.",
+    )
+    doctor.add_argument("project", nargs="?", help="folder relative to My Drive")
+    doctor.add_argument("--drive", metavar="DIR", help="the My Drive folder")
+    doctor.add_argument("--mountpoint", default="/content/drive", help="Colab's Drive mountpoint")
+    doctor.add_argument("--content-dir", metavar="DIR", help="where setup() made the link")
+    form = doctor.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print the report as JSON")
+    form.add_argument("--markdown", action="store_true", help="print a block for a bug report")
+    doctor.add_argument("--offline", action="store_true", help="skip the update check (network)")
     return parser
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from ._doctor import doctor  # noqa: PLC0415
+    from ._setup import DEFAULT_CONTENT_DIR  # noqa: PLC0415
+
+    report = doctor(
+        args.project,
+        drive_dir=args.drive,
+        mountpoint=args.mountpoint,
+        content_dir=args.content_dir or DEFAULT_CONTENT_DIR,
+        network=not args.offline,
+    )
+    if args.json:
+        print(report.to_json())
+    elif args.markdown:
+        print(report.markdown())
+    else:
+        print(report)
+    return 0 if report.ok else 1
 
 
 def _run_setup(args: argparse.Namespace) -> int:
@@ -64,11 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handlers = {"setup": _run_setup}
+    handlers = {"doctor": _run_doctor, "setup": _run_setup}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             status = handlers[args.command](args)
+        except InvalidProjectError as exc:
+            status = 2
+            print(f"error: {exc}", file=sys.stderr)
         except ColabBootstrapError as exc:
             status = 1
             print(f"error: {exc}", file=sys.stderr)

@@ -52,6 +52,7 @@ class GpuCheck:
     reason: str | None = None
     nvidia_smi: str | None = None
     notes: tuple[str, ...] = field(default=())
+    gputil_error: str | None = None
 
     @property
     def summary(self) -> str:

@@ -22,6 +22,9 @@ from ._render import html_table, text_block
 __all__ = ["Project", "current_project", "projects", "setup"]
 
 log = logging.getLogger(__name__)
+# The library never configures logging; the NullHandler lives here, not in __init__, so that
+# `import colab_bootstrap` does not pay for importing logging.
+logging.getLogger("colab_bootstrap").addHandler(logging.NullHandler())
 
 DEFAULT_MOUNTPOINT = "/content/drive"
 DEFAULT_CONTENT_DIR = "/content"

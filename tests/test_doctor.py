@@ -1,0 +1,362 @@
+"""doctor(): each check for every status it can give, the report forms, and the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import colab_bootstrap
+from colab_bootstrap import _doctor
+from colab_bootstrap.__main__ import main
+from conftest import FakeColab
+
+
+def _tree_state(root: Path) -> dict[str, str]:
+    state = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        if path.is_symlink():
+            state[rel] = "link:" + os.readlink(path)
+        elif path.is_file():
+            state[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            state[rel] = "dir"
+    return state
+
+
+def _project(mydrive: Path, name: str = "proj", files: dict[str, str] | None = None) -> Path:
+    folder = mydrive / name
+    folder.mkdir(parents=True, exist_ok=True)
+    for rel, text in (files or {"prep.py": "X = 1\n"}).items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text)
+    return folder
+
+
+def test_doctor_changes_nothing(mydrive: Path, tmp_path: Path) -> None:
+    """doctor() mounts, links, writes nothing; sys.path is unchanged."""
+    _project(mydrive, files={"prep.py": "X = 1\n", "pkg/__init__.py": ""})
+    before, path_before = _tree_state(tmp_path), list(sys.path)
+    report = colab_bootstrap.doctor("proj", content_dir=tmp_path / "links", network=False)
+    assert _tree_state(tmp_path) == before
+    assert sys.path == path_before
+    assert [c.name for c in report.checks] == [name for name, _ in _doctor._CHECKS]
+
+
+def test_environment_reports_versions_and_colab_tag(fake_colab: FakeColab) -> None:
+    """On Colab the release tag is shown, with Python and our version."""
+    check = colab_bootstrap.doctor(network=False)["Environment"]
+    assert check.status == "ok"
+    assert "release-colab-fake" in check.summary
+    assert colab_bootstrap.__version__ in check.summary
+
+
+def test_accelerator_ok_with_gpu(mydrive: Path, fake_nvidia_smi: object) -> None:
+    """A listed GPU makes the accelerator check pass with its name."""
+    fake_nvidia_smi(  # type: ignore[operator]
+        listing="GPU 0: Tesla T4 (UUID: GPU-1)\n",
+        query="0, GPU-1, 0, 15109, 0, 15109, 460.32.03, Tesla T4, 1, Disabled, Enabled, 36\n",
+    )
+    check = colab_bootstrap.doctor(network=False)["Accelerator"]
+    assert check.status == "ok"
+    assert "Tesla T4" in check.summary
+
+
+def test_accelerator_warns_without_gpu_and_says_how_to_switch(mydrive: Path) -> None:
+    """No nvidia-smi: a warning whose fix is the Colab menu path."""
+    report = colab_bootstrap.doctor(network=False)
+    check = report["Accelerator"]
+    assert check.status == "warn"
+    assert check.fix is not None
+    assert "Runtime > Change runtime type" in check.fix
+    assert report["GPU tooling"].status == "skip"
+
+
+def test_drive_not_mounted_on_colab_fails_with_the_mount_call(fake_colab: FakeColab) -> None:
+    """On Colab without a mount: fail, and the fix is the exact call; nothing is mounted."""
+    report = colab_bootstrap.doctor("proj", mountpoint=fake_colab.mountpoint, network=False)
+    check = report["Drive"]
+    assert check.status == "fail"
+    assert check.fix is not None
+    assert 'drive.mount("/content/drive")' in check.fix
+    assert fake_colab.calls("mount") == []
+    assert report["Project"].status == "skip"
+    assert not report.ok
+
+
+def test_drive_found_after_mount_on_colab(fake_colab: FakeColab) -> None:
+    """Once mounted, Drive and the project are found through the mountpoint."""
+    fake_colab.project("proj", {"m.py": ""})
+    colab_bootstrap.setup(
+        "proj", mountpoint=fake_colab.mountpoint, content_dir=fake_colab.content, gpu="ignore"
+    )
+    report = colab_bootstrap.doctor(
+        mountpoint=fake_colab.mountpoint, content_dir=fake_colab.content, network=False
+    )
+    assert report.project == "proj"
+    assert report["Drive"].status == "ok"
+    assert "Colab mount" in report["Drive"].summary
+    project = report["Project"]
+    assert project.status == "ok"
+    assert any("link:" in d for d in project.details)
+    assert any(d.startswith("sys.path[") for d in project.details)
+
+
+def test_drive_missing_off_colab_fails_listing_places(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off Colab with no Drive folder: fail, the places looked at, and how to point at one."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    check = colab_bootstrap.doctor("proj", network=False)["Drive"]
+    assert check.status == "fail"
+    assert any("Google Drive" in d for d in check.details)
+    assert check.fix is not None
+    assert "COLAB_BOOTSTRAP_DRIVE" in check.fix
+
+
+def test_project_skip_without_name(mydrive: Path) -> None:
+    """No project given and none set up: skip with the call to make."""
+    check = colab_bootstrap.doctor(network=False)["Project"]
+    assert check.status == "skip"
+    assert check.fix is not None
+    assert "doctor('fastai_course2')" in check.fix
+
+
+def test_project_invalid_name_fails(mydrive: Path) -> None:
+    """A bad name is a failed check, not an exception."""
+    check = colab_bootstrap.doctor("../x", network=False)["Project"]
+    assert check.status == "fail"
+    assert check.fix is not None
+    assert "'..'" in check.fix
+
+
+def test_project_missing_suggests_close_names(mydrive: Path) -> None:
+    """A missing folder fails with the close names setup() would suggest."""
+    (mydrive / "FastAI_Course2").mkdir()
+    check = colab_bootstrap.doctor("fastai_course2", network=False)["Project"]
+    assert check.status == "fail"
+    assert check.fix is not None
+    assert "'FastAI_Course2'" in check.fix
+
+
+def test_project_found_off_colab_outside_a_notebook_is_ok(mydrive: Path) -> None:
+    """From a terminal, sys.path is not judged (it is the notebook's business)."""
+    _project(mydrive)
+    check = colab_bootstrap.doctor("proj", network=False)["Project"]
+    assert check.status == "ok"
+    assert any("not checked" in d for d in check.details)
+
+
+def test_project_not_on_sys_path_warns_when_another_was_set_up(mydrive: Path) -> None:
+    """In a process that set up a project, another project off sys.path is a warning."""
+    _project(mydrive, "a")
+    _project(mydrive, "b")
+    colab_bootstrap.setup("a", gpu="ignore")
+    check = colab_bootstrap.doctor("b", network=False)["Project"]
+    assert check.status == "warn"
+    assert "not on sys.path" in check.summary
+    assert check.fix is not None
+    assert "setup('b')" in check.fix
+
+
+@pytest.mark.parametrize("kind", ["elsewhere", "real", "missing"])
+def test_project_link_problems_warn(kind: str, mydrive: Path, tmp_path: Path) -> None:
+    """A link to elsewhere, a real folder in its place, or no link: each is a warning."""
+    _project(mydrive)
+    links = tmp_path / "links"
+    colab_bootstrap.setup("proj", content_dir=links, gpu="ignore")
+    (links / "proj").unlink()
+    if kind == "elsewhere":
+        (links / "proj").symlink_to(tmp_path)
+    elif kind == "real":
+        (links / "proj").mkdir()
+    check = colab_bootstrap.doctor("proj", content_dir=links, network=False)["Project"]
+    assert check.status == "warn"
+    expected = {"elsewhere": "points to", "real": "real file or folder", "missing": "no link"}
+    assert expected[kind] in check.summary
+
+
+def test_autoreload_skip_outside_ipython(mydrive: Path) -> None:
+    """Outside IPython the autoreload check is skipped, not failed."""
+    assert colab_bootstrap.doctor(network=False)["Autoreload"].status == "skip"
+
+
+AUTORELOAD_SCRIPT = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+import colab_bootstrap
+before = colab_bootstrap.doctor(network=False)["Autoreload"]
+print("BEFORE", before.status, "|", before.summary, "|", " ".join(before.details))
+colab_bootstrap.setup("proj", drive_dir=sys.argv[1], gpu="ignore")
+after = colab_bootstrap.doctor(network=False)["Autoreload"]
+print("AFTER", after.status, "|", after.summary)
+"""
+
+
+def test_autoreload_warns_then_ok_in_a_real_ipython(mydrive: Path, tmp_path: Path) -> None:
+    """In IPython: warn while off (explaining the imp failure on 7.x + 3.12), ok after setup."""
+    pytest.importorskip("IPython")
+    _project(mydrive)
+    script = tmp_path / "s.py"
+    script.write_text(AUTORELOAD_SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(mydrive)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    before = next(line for line in proc.stdout.splitlines() if line.startswith("BEFORE"))
+    after = next(line for line in proc.stdout.splitlines() if line.startswith("AFTER"))
+    assert before.startswith("BEFORE warn | autoreload is off")
+    import IPython
+
+    if IPython.version_info < (8,) and sys.version_info >= (3, 12):
+        assert "No module named 'imp'" in before
+    assert after.startswith("AFTER ok")
+
+
+def test_bytecode_ok_then_warn_listing_folders(mydrive: Path) -> None:
+    """__pycache__ folders inside the project are listed with the advice; none is ok."""
+    folder = _project(mydrive)
+    assert colab_bootstrap.doctor("proj", network=False)["Byte-code on Drive"].status == "ok"
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "prep.cpython-312.pyc").write_bytes(b"\0")
+    check = colab_bootstrap.doctor("proj", network=False)["Byte-code on Drive"]
+    assert check.status == "warn"
+    assert "__pycache__/" in check.details
+    assert (folder / "__pycache__" / "prep.cpython-312.pyc").exists()
+
+
+def test_scan_limit_is_reported(mydrive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project larger than the walk limit says the walk stopped early."""
+    folder = _project(mydrive)
+    for i in range(12):
+        (folder / f"f{i}.txt").write_text("")
+    monkeypatch.setattr(_doctor, "SCAN_LIMIT", 5)
+    check = colab_bootstrap.doctor("proj", network=False)["Byte-code on Drive"]
+    assert any("stopped after 5 entries" in d for d in check.details)
+
+
+def test_shadowed_names_stdlib_and_earlier_entries(mydrive: Path, tmp_path: Path) -> None:
+    """A project json.py loses to the stdlib; a utils.py loses to an earlier sys.path entry."""
+    _project(mydrive, files={"json.py": "", "utils.py": "", "mine_only.py": ""})
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "utils.py").write_text("")
+    sys.path.insert(0, str(site))
+    colab_bootstrap.setup("proj", gpu="ignore")
+    check = colab_bootstrap.doctor("proj", network=False)["Shadowed names"]
+    assert check.status == "warn"
+    text = "\n".join(check.details)
+    assert "json: also a standard-library module" in text
+    assert f"utils: `import utils` gives {site / 'utils.py'}" in text
+    assert "mine_only" not in text
+    assert check.fix is not None
+    assert "Rename" in check.fix
+
+
+def test_shadowed_names_ok_for_unique_names(mydrive: Path) -> None:
+    """Unique module and package names give no finding."""
+    _project(mydrive, files={"prep_xyz.py": "", "pkg_xyz/__init__.py": ""})
+    assert colab_bootstrap.doctor("proj", network=False)["Shadowed names"].status == "ok"
+
+
+def test_root_crowding_ok_then_warn(mydrive: Path) -> None:
+    """Hundreds of items directly in My Drive warn about mount timeouts."""
+    _project(mydrive)
+    assert colab_bootstrap.doctor("proj", network=False)["My Drive root"].status == "ok"
+    for i in range(_doctor.ROOT_CROWDED):
+        (mydrive / f"scan{i}.jpg").write_bytes(b"")
+    check = colab_bootstrap.doctor("proj", network=False)["My Drive root"]
+    assert check.status == "warn"
+    assert "501 items" in check.summary
+    assert check.fix is not None
+    assert "folders" in check.fix
+
+
+def test_a_crashing_check_is_a_failed_check(mydrive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug inside one check becomes a 'fail' entry; the other checks still run."""
+
+    def boom(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(colab_bootstrap._gpu, "check", boom)
+    report = colab_bootstrap.doctor(network=False)
+    assert report["Accelerator"].status == "fail"
+    assert "kaboom" in report["Accelerator"].summary
+    assert report["Drive"].status == "ok"
+
+
+def test_report_forms(mydrive: Path) -> None:
+    """Text: marks + verdict; HTML: colours + fixes; JSON round-trips; markdown hides paths."""
+    _project(mydrive, files={"__pycache__/x.pyc": ""})
+    report = colab_bootstrap.doctor("proj", network=False)
+    text = str(report)
+    assert text.splitlines()[0] == "colab_bootstrap doctor (project 'proj')"
+    assert "[✓] Drive:" in text
+    assert "[!] Byte-code on Drive:" in text
+    assert "    fix: " in text
+    assert text.splitlines()[-1].startswith("Found ")
+    html = report._repr_html_()
+    assert "#fef7e0" in html
+    assert "Runtime &gt; Change runtime type" in html
+    data = json.loads(report.to_json())
+    assert data["ok"] is True
+    assert data["checks"][0]["name"] == "Environment"
+    assert {c["status"] for c in data["checks"]} <= {"ok", "warn", "fail", "skip"}
+    markdown = report.markdown()
+    assert str(mydrive) not in markdown
+    assert "<My Drive>" in markdown
+    assert "| ✓ | Drive |" in markdown
+
+
+def test_cli_exit_codes_and_forms(
+    mydrive: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`doctor` exits 0 when ok, 1 when a check fails, 2 on bad arguments."""
+    _project(mydrive)
+    assert main(["doctor", "proj", "--offline"]) == 0
+    assert "[✓] Drive" in capsys.readouterr().out
+    assert main(["doctor", "proj", "--offline", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["project"] == "proj"
+    assert main(["doctor", "proj", "--offline", "--markdown"]) == 0
+    assert capsys.readouterr().out.startswith("### colab_bootstrap doctor")
+    assert main(["doctor", "missing", "--offline"]) == 1
+    with pytest.raises(SystemExit) as info:
+        main(["doctor", "--json", "--markdown"])
+    assert info.value.code == 2
+
+
+def test_cli_doctor_as_a_real_subprocess(mydrive: Path) -> None:
+    """`python -m colab_bootstrap doctor` prints the report and exits 0."""
+    _project(mydrive)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "colab_bootstrap",
+            "doctor",
+            "proj",
+            "--drive",
+            str(mydrive),
+            "--offline",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "colab_bootstrap doctor (project 'proj')" in proc.stdout
