@@ -32,6 +32,7 @@ def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("COLAB_RELEASE_TAG", "COLAB_BOOTSTRAP_DRIVE", "FAKE_COLAB_ROOT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(colab_bootstrap._setup, "_projects", {})
+    monkeypatch.setattr(colab_bootstrap._setup, "_done", {})
     monkeypatch.setattr(colab_bootstrap._live, "_roots", [])
     monkeypatch.setattr(colab_bootstrap._gpu, "_cache", None)
     yield

@@ -414,3 +414,38 @@ def test_library_prints_nothing(mydrive: Path, capsys: pytest.CaptureFixture[str
     (mydrive / "p").mkdir()
     colab_bootstrap.setup("p", gpu="ignore")
     assert capsys.readouterr() == ("", "")
+
+
+def test_rerun_repairs_what_changed_since(fake_colab: FakeColab) -> None:
+    """A re-run notices a removed link, a dropped sys.path entry and an unmounted Drive."""
+    fake_colab.project("p")
+    kwargs = {
+        "mountpoint": fake_colab.mountpoint,
+        "content_dir": fake_colab.content,
+        "gpu": "ignore",
+    }
+    project = colab_bootstrap.setup("p", **kwargs)  # type: ignore[arg-type]
+    assert project.link is not None
+    project.link.unlink()
+    sys.path.remove(project.sys_path_entry)
+    colab_bootstrap.setup("p", **kwargs)  # type: ignore[arg-type]
+    assert project.link.is_symlink()
+    assert sys.path.count(project.sys_path_entry) == 1
+    from google.colab import drive
+
+    drive.flush_and_unmount()
+    assert not (fake_colab.mountpoint / "MyDrive").exists()
+    colab_bootstrap.setup("p", **kwargs)  # type: ignore[arg-type]
+    assert (fake_colab.mountpoint / "MyDrive").is_dir()
+    assert len(fake_colab.calls("mount")) == 2
+
+
+def test_rerun_warns_again_without_gpu(mydrive: Path) -> None:
+    """The cached GPU result still warns on every run with gpu='warn' (and raises on require)."""
+    (mydrive / "p").mkdir()
+    with pytest.warns(colab_bootstrap.ColabBootstrapWarning, match="No GPU"):
+        colab_bootstrap.setup("p")
+    with pytest.warns(colab_bootstrap.ColabBootstrapWarning, match="No GPU"):
+        colab_bootstrap.setup("p")
+    with pytest.raises(colab_bootstrap.GpuNotAvailableError, match="Change runtime type"):
+        colab_bootstrap.setup("p", gpu="require")

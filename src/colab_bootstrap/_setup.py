@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -78,6 +79,41 @@ def projects() -> tuple[Project, ...]:
 def current_project() -> Project | None:
     """The project set up last in this process, if any."""
     return next(reversed(_projects.values()), None) if _projects else None
+
+
+# setup() arguments -> the Project they produced, for the fast path of a re-run.
+_done: dict[tuple[object, ...], Project] = {}
+
+
+def _remember(project: Project) -> None:
+    """Record ``project`` as the latest one set up (re-running moves it to the end)."""
+    _projects.pop(str(project.path), None)
+    _projects[str(project.path)] = project
+
+
+def _repeat(key: tuple[object, ...], gpu: str, *, autoreload: bool) -> Project | None:
+    """Re-run of the same setup() call: verify the result still holds, with a few syscalls.
+
+    Returns None (take the full path) when anything changed: the entry left sys.path, the
+    link was re-pointed or removed, the folder vanished (e.g. Drive was unmounted).
+    """
+    done = _done.get(key)
+    if done is None or done.sys_path_entry not in sys.path:
+        return None
+    try:
+        if done.link is not None and os.readlink(done.link) != str(done.path):
+            return None
+        if not stat.S_ISDIR(os.stat(done.sys_path_entry).st_mode):
+            return None
+    except OSError:
+        return None
+    _gpu_check(gpu)  # the cached result: warns or raises again, spawns nothing
+    if autoreload and _ipython.get_shell() is not None:
+        state = _ipython.enable_autoreload()
+        if state != done.autoreload:
+            done = replace(done, autoreload=state)
+    _remember(done)
+    return done
 
 
 def _locate_drive(
@@ -184,6 +220,21 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         LinkConflictError: a real file or folder holds the link path.
         GpuNotAvailableError: ``gpu="require"`` and no GPU.
     """
+    key = (
+        project,
+        None if drive_dir is None else os.fspath(drive_dir),
+        os.fspath(mountpoint),
+        os.fspath(content_dir),
+        gpu,
+        create,
+        autoreload,
+        os.environ.get(_locate.DRIVE_ENV),
+        os.environ.get("COLAB_RELEASE_TAG"),
+    )
+    if not force_remount and isinstance(project, str):
+        again = _repeat(key, gpu, autoreload=autoreload)
+        if again is not None:
+            return again
     relative = _locate.validate_project(project)
     if gpu not in ("warn", "require", "ignore"):
         raise ValueError(f"gpu must be 'warn', 'require' or 'ignore', not {gpu!r}.")
@@ -220,6 +271,6 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         accelerator=gpu_result.summary if gpu_result else "not checked (gpu='ignore')",
         pycache_prefix=sys.pycache_prefix,
     )
-    _projects.pop(str(folder), None)
-    _projects[str(folder)] = result
+    _remember(result)
+    _done[key] = result
     return result
