@@ -64,6 +64,13 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session(python="3.12", default=False)
+def bench(session: nox.Session) -> None:
+    """Print the benchmark table (medians, ratios against same-run baselines)."""
+    session.install(".")
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python="3.12", default=False)
 def coverage(session: nox.Session) -> None:
     """Combine the coverage of earlier sessions and report it."""
     session.install("coverage[toml]")

@@ -9,7 +9,10 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["autoreload_state", "enable_autoreload", "get_shell", "user_namespace"]
 

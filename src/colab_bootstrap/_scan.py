@@ -56,35 +56,44 @@ def scan(root: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> Scan:
     Symlinked folders are listed but not followed (a link back to a parent must not loop).
     Unreadable folders are skipped. Never raises for a folder that vanishes mid-walk.
     """
-    base = Path(root)
+    base = os.fspath(root)
     files: list[str] = []
     dirs: list[str] = []
     pycache: list[str] = []
-    pending = [""]
+    pending = [("", base)]
+    seen = 0
     truncated = False
-    while pending and not truncated:
-        relative = pending.pop(0)
+    next_index = 0
+    while next_index < len(pending) and not truncated:
+        relative, absolute = pending[next_index]
+        next_index += 1
+        prefix = f"{relative}/" if relative else ""
         try:
-            with os.scandir(base / relative if relative else base) as entries:
-                listing = sorted(entries, key=lambda e: e.name)
+            with os.scandir(absolute) as entries:
+                listing = [(entry.name, entry.path, _is_dir(entry)) for entry in entries]
         except OSError:
             continue
-        for entry in listing:
-            if len(files) + len(dirs) >= limit:
+        listing.sort()
+        for name, path, is_dir in listing:
+            if seen >= limit:
                 truncated = True
                 break
-            path = f"{relative}/{entry.name}" if relative else entry.name
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
+            seen += 1
             if not is_dir:
-                files.append(path)
+                files.append(prefix + name)
                 continue
-            if entry.name == "__pycache__":
-                pycache.append(path)
-            if entry.name in SKIP_DIRS:
+            if name == "__pycache__":
+                pycache.append(prefix + name)
+            if name in SKIP_DIRS:
+                seen -= 1
                 continue
-            dirs.append(path)
-            pending.append(path)
-    return Scan(base, tuple(files), tuple(dirs), tuple(pycache), truncated, limit)
+            dirs.append(prefix + name)
+            pending.append((prefix + name, path))
+    return Scan(Path(base), tuple(files), tuple(dirs), tuple(pycache), truncated, limit)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import stat
 import sys
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
 
-from . import _colab, _gpu, _ipython, _live, _locate
+from . import _colab, _gpu, _ipython, _live, _locate, _log
 from ._errors import (
     ColabBootstrapWarning,
     DriveMountError,
@@ -22,15 +20,15 @@ from ._render import html_table, text_block
 
 __all__ = ["Project", "current_project", "projects", "setup"]
 
-log = logging.getLogger(__name__)
-# The library never configures logging; the NullHandler lives here, not in __init__, so that
-# `import colab_bootstrap` does not pay for importing logging.
-logging.getLogger("colab_bootstrap").addHandler(logging.NullHandler())
 
 DEFAULT_MOUNTPOINT = "/content/drive"
 DEFAULT_CONTENT_DIR = "/content"
 
-GpuPolicy = Literal["warn", "require", "ignore"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from typing import Literal
+
+    GpuPolicy = Literal["warn", "require", "ignore"]
 
 
 @dataclass(frozen=True)
@@ -245,7 +243,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         folder = drive.path.joinpath(*relative.parts)
         if not folder.is_dir():
             folder.mkdir(parents=True)
-            log.info("created project folder %s", folder)
+            _log.info(__name__, "created project folder %s", folder)
     folder = _locate.project_path(drive.path, relative)
 
     link: Path | None = None
