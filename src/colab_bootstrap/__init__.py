@@ -21,7 +21,9 @@ from ._errors import (
     RequirementsError,
 )
 from ._gpu import Gpu, gpus
+from ._requirements import RequirementsReport, requirements_report
 from ._setup import Project, setup
+from ._update import UpdateStatus, check_update
 from ._version import __version__
 
 __all__ = [
@@ -37,8 +39,12 @@ __all__ = [
     "Project",
     "ProjectNotFoundError",
     "RequirementsError",
+    "RequirementsReport",
+    "UpdateStatus",
     "__version__",
+    "check_update",
     "gpus",
+    "requirements_report",
     "setup",
 ]
 

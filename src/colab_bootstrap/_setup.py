@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from . import _colab, _gpu, _ipython, _live, _locate
+from . import _colab, _gpu, _ipython, _live, _locate, _requirements
 from ._errors import (
     ColabBootstrapWarning,
     DriveMountError,
@@ -44,6 +44,7 @@ class Project:
     accelerator: str = ""
     pycache_prefix: str | None = None
     notes: tuple[str, ...] = field(default=())
+    installed: tuple[str, ...] | None = None
 
     def _rows(self) -> list[tuple[str, str]]:
         return [
@@ -54,8 +55,14 @@ class Project:
             ("accelerator", self.accelerator or "not checked"),
             ("autoreload", self.autoreload),
             ("byte-code", self.pycache_prefix or "Python's default (__pycache__ next to files)"),
+            *self._installed_rows(),
             *(("note", note) for note in self.notes),
         ]
+
+    def _installed_rows(self) -> list[tuple[str, str]]:
+        if self.installed is None:
+            return []
+        return [("installed", ", ".join(self.installed) or "nothing (requirements already met)")]
 
     def __str__(self) -> str:
         return text_block(f"colab_bootstrap: project {self.name!r} is ready", self._rows())
@@ -155,6 +162,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
     force_remount: bool = False,
     create: bool = False,
     autoreload: bool = True,
+    install: bool = False,
 ) -> Project:
     """Make a Drive project folder importable in this notebook, in one call.
 
@@ -172,6 +180,8 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         force_remount: remount Drive even when it is mounted.
         create: create the project folder when it is missing.
         autoreload: turn on IPython's autoreload (mode 2) when running in IPython.
+        install: pip-install the unmet requirements of the project's requirements.txt /
+            pyproject.toml with this interpreter's pip (no process at all when all are met).
 
     Raises:
         InvalidProjectError: a bad project name (nothing touched).
@@ -180,6 +190,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         ProjectNotFoundError: the folder is missing (with close names).
         LinkConflictError: a real file or folder holds the link path.
         GpuNotAvailableError: ``gpu="require"`` and no GPU.
+        RequirementsError: ``install=True`` and pip failed (pip's text and the fix).
     """
     relative = _locate.validate_project(project)
     if gpu not in ("warn", "require", "ignore"):
@@ -193,6 +204,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
             folder.mkdir(parents=True)
             log.info("created project folder %s", folder)
     folder = _locate.project_path(drive.path, relative)
+    installed = _requirements.install_missing(folder) if install else None
 
     link: Path | None = None
     if colab or os.fspath(content_dir) != DEFAULT_CONTENT_DIR:
@@ -216,6 +228,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         sys_path_entry=entry,
         accelerator=gpu_result.summary if gpu_result else "not checked (gpu='ignore')",
         pycache_prefix=sys.pycache_prefix,
+        installed=installed,
     )
     _projects.pop(str(folder), None)
     _projects[str(folder)] = result
