@@ -549,16 +549,20 @@ def pip_venv(tmp_path_factory: pytest.TempPathFactory) -> PipVenv:
 SRC = Path(__file__).parent.parent / "src"
 
 DRIVER = """\
-import json, sys
+import json, sys, warnings
 import colab_bootstrap
-first = colab_bootstrap.setup("course", gpu="ignore", autoreload=False, install=True)
-import cbt_alpha, cbt_beta, cbt_delta
+import cbt_beta  # 1.0, imported before the upgrade
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    first = colab_bootstrap.setup("course", gpu="ignore", autoreload=False, install=True)
+import cbt_alpha, cbt_delta
 again = colab_bootstrap.setup("course", gpu="ignore", autoreload=False, install=True)
 print(json.dumps({
     "first": first.installed,
     "again": again.installed,
     "versions": [cbt_alpha.VERSION, cbt_beta.VERSION, cbt_delta.VERSION],
     "summary": str(first),
+    "warnings": [str(w.message) for w in caught],
 }))
 """
 
@@ -584,7 +588,12 @@ def test_install_installs_only_the_unmet_then_starts_no_pip(
     result = json.loads(done.stdout)
     assert result["first"] == ["cbt-alpha>=1.0", "cbt-gamma[fast]", "cbt-beta==2.0"]
     assert result["again"] == []
-    assert result["versions"] == ["1.0", "2.0", "1.0"]  # importable in the same kernel
+    # new ones are importable in the same kernel; the upgraded one stays old until a restart
+    assert result["versions"] == ["1.0", "1.0", "1.0"]
+    assert result["warnings"] == [
+        "cbt_beta was imported before pip replaced it; this process keeps running the old "
+        "version: restart the runtime (Runtime > Restart session), then re-run the notebook."
+    ]
     assert "  installed    cbt-alpha>=1.0, cbt-gamma[fast], cbt-beta==2.0" in result["summary"]
     (pip_run,) = pip_venv.pip_runs()
     assert pip_run[1:] == [
@@ -669,3 +678,45 @@ def test_install_failure_here_names_the_command(
     )
     assert text.endswith("To see pip's whole output, run: !pip install 'cbt-nowhere>=1'")
     assert sys.path == before
+
+
+def test_edges_of_the_file_format(tmp_path: Path, site: Path) -> None:
+    """Includes outside the folder, a trailing continuation, and a bare wheel file name."""
+    (tmp_path / "shared.txt").write_text("cbt-old\n")
+    project = project_with(
+        tmp_path,
+        {"requirements.txt": "-r ../shared.txt\nvendor_lib-1.0-py3-none-any.whl\ncbt-met \\"},
+    )
+    report = requirements_report(project, path=[str(site)])
+    assert [item.source for item in report.met] == [
+        f"{tmp_path / 'shared.txt'}:1",
+        "requirements.txt:3",
+    ]
+    assert report.not_checked[0].reason.startswith("a URL or local path")
+
+
+def test_extras_with_broken_or_missing_dependencies(tmp_path: Path) -> None:
+    """Someone else's broken Requires-Dist line is ignored; a missing extra dependency is named."""
+    site = tmp_path / "site"
+    write_dist(
+        site,
+        "cbt-lib",
+        "1.0",
+        extras=("docs",),
+        requires=("cbt-x >= = 1 ; extra == 'docs'", "cbt-docs ; extra == 'docs'"),
+    )
+    project = project_with(tmp_path, {"requirements.txt": "cbt-lib[docs]\n"})
+    report = requirements_report(project, path=[str(site)])
+    assert report.missing[0].detail == "its extra [docs] needs cbt-docs (not installed)"
+
+
+def test_command_line_install_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`colab-bootstrap setup PROJECT --install` reports what it installed (here: nothing)."""
+    from colab_bootstrap.__main__ import main
+
+    drive = tmp_path / "drive"
+    (drive / "proj").mkdir(parents=True)
+    (drive / "proj" / "requirements.txt").write_text("packaging\n")
+    status = main(["setup", "proj", "--drive", str(drive), "--gpu", "ignore", "--install"])
+    assert status == 0
+    assert "  installed    nothing (requirements already met)" in capsys.readouterr().out

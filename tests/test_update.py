@@ -228,6 +228,13 @@ def test_rate_limit_403_is_a_clear_skip(tag_server: TagServer, git_install: Inst
     )
 
 
+def test_rate_limit_429_without_headers(tag_server: TagServer, git_install: InstallOrigin) -> None:
+    """A 429 whose body speaks of a rate limit is told apart even without the reset header."""
+    tag_server.answer = Answer(status=429, body=b'{"message": "secondary rate limit"}')
+    status = check_update(git_install)
+    assert status.message == ("could not check for updates (HTTP 429 rate limit of the GitHub API)")
+
+
 def test_other_http_errors_are_skips(tag_server: TagServer, git_install: InstallOrigin) -> None:
     """A 404 (repository renamed, say) is a skip naming the status."""
     tag_server.answer = Answer(status=404, body=b'{"message": "Not Found"}')

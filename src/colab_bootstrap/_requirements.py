@@ -54,12 +54,13 @@ import re
 import shlex
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import RequirementsError
+from ._errors import ColabBootstrapWarning, RequirementsError
 from ._render import html_table, text_block
 
 if TYPE_CHECKING:
@@ -611,6 +612,10 @@ def install_missing(
     Returns:
         The requirements given to pip (``("numpy>=1.26", "rich")``), or ``()``.
 
+    Warns:
+        ColabBootstrapWarning: pip replaced a distribution whose modules this process had
+            already imported (the old code stays loaded until the runtime restarts).
+
     Raises:
         RequirementsError: pip failed; the message keeps pip's own error text and the fix.
     """
@@ -619,6 +624,7 @@ def install_missing(
     if args is None:
         return ()
     wanted = tuple(dict.fromkeys(item.requirement for item in report.unmet))
+    loaded = _loaded_modules(report.mismatched, path)
     command = [sys.executable, "-m", "pip", args[0], "--disable-pip-version-check", *args[1:]]
     log.info("installing %s", " ".join(wanted))
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -640,4 +646,37 @@ def install_missing(
             f"{said}\n{fix} To see pip's whole output, run: !{report.pip_command}"
         )
     importlib.invalidate_caches()
+    if loaded:
+        warnings.warn(
+            f"{', '.join(loaded)} {'was' if len(loaded) == 1 else 'were'} imported before pip "
+            "replaced it; this process keeps running the old version: restart the runtime "
+            "(Runtime > Restart session), then re-run the notebook.",
+            ColabBootstrapWarning,
+            stacklevel=3,
+        )
     return wanted
+
+
+def _top_level_modules(dist: importlib.metadata.Distribution) -> set[str]:
+    """The importable top-level names a distribution installed (top_level.txt, else RECORD)."""
+    listed = dist.read_text("top_level.txt")
+    if listed:
+        return {name.strip() for name in listed.splitlines() if name.strip()}
+    names: set[str] = set()
+    for file in dist.files or []:
+        top = file.parts[0]
+        if len(file.parts) == 1 and top.endswith(".py"):
+            names.add(top[: -len(".py")])
+        elif len(file.parts) > 1 and top.isidentifier():
+            names.add(top)  # a package folder (dist-info and .data folders are not identifiers)
+    return names
+
+
+def _loaded_modules(
+    replaced: Iterable[CheckedRequirement], path: Sequence[str] | None
+) -> list[str]:
+    """Modules of distributions pip is about to replace that this process already imported."""
+    dists = find_distributions([item.name for item in replaced], path)
+    return sorted(
+        name for dist in dists.values() for name in _top_level_modules(dist) if name in sys.modules
+    )
