@@ -720,3 +720,20 @@ def test_command_line_install_flag(tmp_path: Path, capsys: pytest.CaptureFixture
     status = main(["setup", "proj", "--drive", str(drive), "--gpu", "ignore", "--install"])
     assert status == 0
     assert "  installed    nothing (requirements already met)" in capsys.readouterr().out
+
+
+def test_legacy_egg_info_file_and_folder_are_installs(tmp_path: Path) -> None:
+    """Old setuptools installs (an .egg-info file, or folder with PKG-INFO) count as installed."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "cbt_eggfile-1.0-py3.9.egg-info").write_text(
+        "Metadata-Version: 1.0\nName: cbt-eggfile\nVersion: 1.0\n\nName: not-a-header\n"
+    )
+    (site / "cbt_eggdir.egg-info").mkdir()
+    (site / "cbt_eggdir.egg-info" / "PKG-INFO").write_text("Name: cbt-eggdir\nVersion: 0.5\n")
+    project = project_with(tmp_path, {"requirements.txt": "cbt-eggfile==1.0\ncbt-eggdir<1\n"})
+    report = requirements_report(project, path=[str(site)])
+    assert [(item.name, item.installed) for item in report.met] == [
+        ("cbt-eggfile", "1.0"),
+        ("cbt-eggdir", "0.5"),
+    ]

@@ -439,7 +439,17 @@ def find_distributions(
 
 
 def _dist_name(dist: importlib.metadata.Distribution) -> str | None:
-    metadata = dist.metadata
+    """The normalized name of a distribution, from the headers of its metadata only."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+    if text is not None:  # reading the headers is much cheaper than parsing the whole message
+        for header in text.splitlines():
+            if not header.strip():
+                break  # the headers end at the first empty line; the description follows
+            key, colon, value = header.partition(":")
+            if colon and key.strip().lower() == "name" and value.strip():
+                return _canonical(value.strip())
+        return None
+    metadata = dist.metadata  # an .egg-info file rather than a folder, say
     if not metadata or "Name" not in metadata:  # a broken install without METADATA
         return None
     return _canonical(metadata["Name"])
