@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +40,12 @@ def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     sys.path[:] = saved_path
     sys.meta_path[:] = saved_meta_path
     sys.pycache_prefix = saved_prefix
+    # Drop only the modules the test's own files defined (project modules in tmp folders):
+    # dropping a library such as requests and re-importing it later breaks its identity checks.
+    temp = os.path.realpath(tempfile.gettempdir()) + os.sep
     for name in set(sys.modules) - saved_modules:
-        if name.split(".")[0] not in {"google", "IPython"}:
+        file = getattr(sys.modules[name], "__file__", None) or ""
+        if not file or os.path.realpath(file).startswith(temp):
             del sys.modules[name]
 
 
@@ -164,3 +169,25 @@ def fake_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 def nvidia_data(name: str) -> bytes:
     """Bytes of a fixture copied from shared/fixtures/nvidia-smi."""
     return (NVIDIA_DATA / name).read_bytes()
+
+
+def write_dist(
+    site: Path,
+    name: str,
+    version: str,
+    *,
+    requires: tuple[str, ...] = (),
+    extras: tuple[str, ...] = (),
+    direct_url: dict[str, Any] | None = None,
+    folder: str | None = None,
+) -> Path:
+    """Lay down a real ``.dist-info`` (METADATA, optional direct_url.json) in ``site``."""
+    info = site / (folder or f"{name.replace('-', '_').replace('.', '_')}-{version}.dist-info")
+    info.mkdir(parents=True, exist_ok=True)
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Provides-Extra: {extra}" for extra in extras]
+    lines += [f"Requires-Dist: {requirement}" for requirement in requires]
+    (info / "METADATA").write_text("\n".join(lines) + "\n")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(json.dumps(direct_url))
+    return info

@@ -27,7 +27,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._doctor import Check, Report, doctor
     from ._gpu import Gpu, gpus
+    from ._requirements import RequirementsReport, requirements_report
     from ._setup import Project, setup
+    from ._update import UpdateStatus, check_update
 
 __all__ = [
     "Check",
@@ -44,9 +46,13 @@ __all__ = [
     "ProjectNotFoundError",
     "Report",
     "RequirementsError",
+    "RequirementsReport",
+    "UpdateStatus",
     "__version__",
+    "check_update",
     "doctor",
     "gpus",
+    "requirements_report",
     "setup",
 ]
 
@@ -59,6 +65,10 @@ _LAZY = {
     "gpus": "_gpu",
     "Project": "_setup",
     "setup": "_setup",
+    "RequirementsReport": "_requirements",
+    "requirements_report": "_requirements",
+    "UpdateStatus": "_update",
+    "check_update": "_update",
 }
 
 

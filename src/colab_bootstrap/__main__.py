@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     setup.add_argument("--create", action="store_true", help="create the folder if missing")
     setup.add_argument("--force-remount", action="store_true", help="remount Drive on Colab")
+    setup.add_argument(
+        "--install",
+        action="store_true",
+        help="pip-install the unmet requirements of the project (requirements.txt, pyproject.toml)",
+    )
 
     doctor = commands.add_parser(
         "doctor",
@@ -87,6 +92,7 @@ def _run_setup(args: argparse.Namespace) -> int:
         force_remount=args.force_remount,
         create=args.create,
         autoreload=False,
+        install=args.install,
     )
     print(project)
     return 0

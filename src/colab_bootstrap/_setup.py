@@ -46,6 +46,7 @@ class Project:
     accelerator: str = ""
     pycache_prefix: str | None = None
     notes: tuple[str, ...] = field(default=())
+    installed: tuple[str, ...] | None = None
 
     def _rows(self) -> list[tuple[str, str]]:
         return [
@@ -56,8 +57,14 @@ class Project:
             ("accelerator", self.accelerator or "not checked"),
             ("autoreload", self.autoreload),
             ("byte-code", self.pycache_prefix or "Python's default (__pycache__ next to files)"),
+            *self._installed_rows(),
             *(("note", note) for note in self.notes),
         ]
+
+    def _installed_rows(self) -> list[tuple[str, str]]:
+        if self.installed is None:
+            return []
+        return [("installed", ", ".join(self.installed) or "nothing (requirements already met)")]
 
     def __str__(self) -> str:
         return text_block(f"colab_bootstrap: project {self.name!r} is ready", self._rows())
@@ -192,6 +199,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
     force_remount: bool = False,
     create: bool = False,
     autoreload: bool = True,
+    install: bool = False,
 ) -> Project:
     """Make a Drive project folder importable in this notebook, in one call.
 
@@ -209,6 +217,8 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         force_remount: remount Drive even when it is mounted.
         create: create the project folder when it is missing.
         autoreload: turn on IPython's autoreload (mode 2) when running in IPython.
+        install: pip-install the unmet requirements of the project's requirements.txt /
+            pyproject.toml with this interpreter's pip (no process at all when all are met).
 
     Raises:
         InvalidProjectError: a bad project name (nothing touched).
@@ -217,6 +227,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         ProjectNotFoundError: the folder is missing (with close names).
         LinkConflictError: a real file or folder holds the link path.
         GpuNotAvailableError: ``gpu="require"`` and no GPU.
+        RequirementsError: ``install=True`` and pip failed (pip's text and the fix).
     """
     key = (
         project,
@@ -229,7 +240,8 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         os.environ.get(_locate.DRIVE_ENV),
         os.environ.get("COLAB_RELEASE_TAG"),
     )
-    if not force_remount and isinstance(project, str):
+    # install=True re-reads the requirements on every run (they may have been edited).
+    if not force_remount and not install and isinstance(project, str):
         again = _repeat(key, gpu, autoreload=autoreload)
         if again is not None:
             return again
@@ -245,6 +257,11 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
             folder.mkdir(parents=True)
             _log.info(__name__, "created project folder %s", folder)
     folder = _locate.project_path(drive.path, relative)
+    installed: tuple[str, ...] | None = None
+    if install:
+        from . import _requirements  # noqa: PLC0415 - importlib.metadata etc. only when asked
+
+        installed = _requirements.install_missing(folder)
 
     link: Path | None = None
     if colab or os.fspath(content_dir) != DEFAULT_CONTENT_DIR:
@@ -268,6 +285,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         sys_path_entry=entry,
         accelerator=gpu_result.summary if gpu_result else "not checked (gpu='ignore')",
         pycache_prefix=sys.pycache_prefix,
+        installed=installed,
     )
     _remember(result)
     _done[key] = result
