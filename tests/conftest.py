@@ -7,8 +7,10 @@ import os
 import shlex
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +193,63 @@ def write_dist(
     if direct_url is not None:
         (info / "direct_url.json").write_text(json.dumps(direct_url))
     return info
+
+
+@dataclass
+class Answer:
+    """What the fake tags endpoint sends back."""
+
+    status: int = 200
+    body: bytes = b"[]"
+    headers: dict[str, str] = field(default_factory=dict)
+    hang: bool = False
+
+
+@dataclass
+class TagServer:
+    """A real HTTP server on 127.0.0.1 that answers the tags request as told."""
+
+    url: str
+    answer: Answer
+    requests: list[tuple[str, dict[str, str]]]
+
+    def tags(self, *names: str) -> None:
+        self.answer = Answer(body=json.dumps([{"name": n, "commit": {}} for n in names]).encode())
+
+
+@pytest.fixture
+def tag_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TagServer]:
+    """Serve GET requests in a thread; $COLAB_BOOTSTRAP_GITHUB_API points at it."""
+    release = threading.Event()
+    server_box: list[TagServer] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state = server_box[0]
+            state.requests.append((self.path, dict(self.headers.items())))
+            if state.answer.hang:
+                release.wait(30)
+                return
+            self.send_response(state.answer.status)
+            for name, value in state.answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(state.answer.body)))
+            self.end_headers()
+            self.wfile.write(state.answer.body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+            """Keep the test output quiet."""
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    server_box.append(TagServer(url, Answer(), []))
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    monkeypatch.setenv("COLAB_BOOTSTRAP_GITHUB_API", url + "/")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.delenv("COLAB_BOOTSTRAP_NO_UPDATE_CHECK", raising=False)
+    yield server_box[0]
+    release.set()
+    httpd.shutdown()
+    httpd.server_close()

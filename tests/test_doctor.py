@@ -14,7 +14,7 @@ import pytest
 import colab_bootstrap
 from colab_bootstrap import _doctor
 from colab_bootstrap.__main__ import main
-from conftest import FakeColab
+from conftest import FakeColab, TagServer, write_dist
 
 
 def _tree_state(root: Path) -> dict[str, str]:
@@ -360,3 +360,65 @@ def test_cli_doctor_as_a_real_subprocess(mydrive: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "colab_bootstrap doctor (project 'proj')" in proc.stdout
+
+
+def test_requirements_missing_fail_with_one_pip_command(mydrive: Path) -> None:
+    """A missing requirement fails check 12 and the fix is the single pip line."""
+    _project(mydrive, files={"requirements.txt": "surely-not-installed-pkg>=1\n# comment\n"})
+    check = colab_bootstrap.doctor("proj", network=False)["Requirements and updates"]
+    assert check.status == "fail"
+    assert "1 missing" in check.summary
+    assert "update check: off" in check.summary
+    assert check.fix is not None
+    assert "pip install 'surely-not-installed-pkg>=1'" in check.fix
+
+
+def test_requirements_mismatch_warns_and_met_is_ok(mydrive: Path) -> None:
+    """An installed package at the wrong version warns; met requirements are ok."""
+    folder = _project(mydrive, files={"requirements.txt": "pytest<1\n"})
+    check = colab_bootstrap.doctor("proj", network=False)["Requirements and updates"]
+    assert check.status == "warn"
+    assert any(d.startswith("mismatched: pytest<1") for d in check.details)
+    (folder / "requirements.txt").write_text("pytest>=1\n")
+    check = colab_bootstrap.doctor("proj", network=False)["Requirements and updates"]
+    assert check.status == "ok"
+    assert "1 met" in check.summary
+
+
+def test_update_available_is_a_warning_with_the_install_cell(
+    mydrive: Path, tmp_path: Path, tag_server: TagServer
+) -> None:
+    """A git install older than the newest tag warns with the --force-reinstall cell."""
+    site = tmp_path / "site"
+    write_dist(
+        site,
+        "colab-bootstrap",
+        colab_bootstrap.__version__,
+        direct_url={
+            "url": "https://github.com/colab-bootstrap/colab-bootstrap.git",
+            "vcs_info": {"vcs": "git", "commit_id": "a" * 40},
+        },
+    )
+    sys.path.insert(0, str(site))
+    tag_server.tags("v99.0.0", "v0.0.1")
+    report = colab_bootstrap.doctor()
+    check = report["Requirements and updates"]
+    assert check.status == "warn"
+    assert "99.0.0" in check.summary
+    assert check.fix is not None
+    assert "--force-reinstall" in check.fix
+    assert "git+https://github.com/colab-bootstrap/colab-bootstrap" in check.fix
+    assert "installed from: git" in "\n".join(report["Environment"].details)
+
+
+def test_installed_version_differs_from_running_says_restart(mydrive: Path, tmp_path: Path) -> None:
+    """After an upgrade in a running kernel, the environment check says to restart."""
+    site = tmp_path / "site"
+    write_dist(
+        site, "colab-bootstrap", "99.0.0", direct_url={"url": "https://x/y", "archive_info": {}}
+    )
+    sys.path.insert(0, str(site))
+    check = colab_bootstrap.doctor(network=False)["Environment"]
+    assert check.status == "warn"
+    assert check.fix is not None
+    assert "99.0.0" in check.fix

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-# Imported at collection, before the autouse isolation fixture snapshots sys.modules: it drops
-# modules first imported inside a test, and a requests re-imported next to a kept http package
-# fails its own CookieJar isinstance check ("You can only merge into CookieJar").
-import requests  # noqa: F401
 
 import colab_bootstrap
 from colab_bootstrap._update import (
@@ -30,7 +20,7 @@ from colab_bootstrap._update import (
     install_origin,
     restart_needed,
 )
-from conftest import write_dist
+from conftest import Answer, TagServer, write_dist
 
 REPO_URL = "https://github.com/colab-bootstrap/colab-bootstrap.git"
 COMMIT = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
@@ -38,66 +28,6 @@ GIT_ORIGIN = {
     "url": REPO_URL,
     "vcs_info": {"vcs": "git", "commit_id": COMMIT, "requested_revision": "main"},
 }
-
-
-@dataclass
-class Answer:
-    """What the fake tags endpoint sends back."""
-
-    status: int = 200
-    body: bytes = b"[]"
-    headers: dict[str, str] = field(default_factory=dict)
-    hang: bool = False
-
-
-@dataclass
-class TagServer:
-    """A real HTTP server on 127.0.0.1 that answers the tags request as told."""
-
-    url: str
-    answer: Answer
-    requests: list[tuple[str, dict[str, str]]]
-
-    def tags(self, *names: str) -> None:
-        self.answer = Answer(body=json.dumps([{"name": n, "commit": {}} for n in names]).encode())
-
-
-@pytest.fixture
-def tag_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TagServer]:
-    """Serve GET requests in a thread; $COLAB_BOOTSTRAP_GITHUB_API points at it."""
-    release = threading.Event()
-    server_box: list[TagServer] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state = server_box[0]
-            state.requests.append((self.path, dict(self.headers.items())))
-            if state.answer.hang:
-                release.wait(30)
-                return
-            self.send_response(state.answer.status)
-            for name, value in state.answer.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(state.answer.body)))
-            self.end_headers()
-            self.wfile.write(state.answer.body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
-            """Keep the test output quiet."""
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    server_box.append(TagServer(url, Answer(), []))
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    monkeypatch.setenv(API_ENV, url + "/")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.delenv(DISABLE_ENV, raising=False)
-    yield server_box[0]
-    release.set()
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture

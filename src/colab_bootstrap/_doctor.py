@@ -179,6 +179,7 @@ class _Context:
     folder_error: str | None = None
     scan: _scan.Scan | None = None
     gpu: _gpu.GpuCheck | None = None
+    origin: Any = None
 
 
 def _package_version(name: str) -> str | None:
@@ -205,9 +206,18 @@ def _environment(ctx: _Context) -> dict[str, str]:
 
 
 def _check_environment(ctx: _Context) -> Check:
+    from ._update import install_origin, restart_needed  # noqa: PLC0415
+
     env = _environment(ctx)
     summary = f"{env['runtime']}, Python {env['python']}, colab_bootstrap {__version__}"
-    details = (f"IPython {env['ipython']} (running inside IPython: {env['in IPython']})",)
+    ctx.origin = install_origin()
+    details = (
+        f"IPython {env['ipython']} (running inside IPython: {env['in IPython']})",
+        f"colab_bootstrap installed from: {ctx.origin}",
+    )
+    restart = restart_needed()
+    if restart:
+        return Check("Environment", "warn", summary, details, restart)
     return Check("Environment", "ok", summary, details)
 
 
@@ -533,9 +543,54 @@ def _check_hygiene(_ctx: _Context) -> Check:
     )
 
 
-def _check_requirements(_ctx: _Context) -> Check:
+def _requirement_findings(ctx: _Context) -> tuple[Status, str, list[str], str | None]:
+    if ctx.folder is None:
+        return "skip", "requirements: no project folder", [], None
+    from ._requirements import requirements_report  # noqa: PLC0415
+
+    report = requirements_report(ctx.folder)
+    if not report.files:
+        return "ok", "no requirements.txt or pyproject.toml", [], None
+    details = [f"missing: {r.requirement} ({r.source})" for r in report.missing]
+    details += [
+        f"mismatched: {r.requirement} wanted, {r.installed} installed ({r.source})"
+        for r in report.mismatched
+    ]
+    details += [f"not checked: {u.line} ({u.source}: {u.reason})" for u in report.not_checked]
+    counts = f"{len(report.met)} met, {len(report.missing)} missing, "
+    counts += f"{len(report.mismatched)} mismatched"
+    status: Status = "fail" if report.missing else "warn" if report.mismatched else "ok"
+    fix = None
+    if report.pip_command:
+        fix = f"!{report.pip_command}  (or colab_bootstrap.setup(..., install=True))"
+    return status, f"requirements: {counts}", details, fix
+
+
+def _update_findings(ctx: _Context) -> tuple[Status, str, str | None]:
+    if not ctx.network:
+        return "skip", "update check: off (network=False)", None
+    from ._update import check_update  # noqa: PLC0415
+
+    update = check_update(ctx.origin)
+    if update.status == "update":
+        return "warn", update.message, update.fix
+    if update.status == "current":
+        return "ok", update.message, None
+    return "skip", f"update check skipped: {update.message}", None
+
+
+def _check_requirements(ctx: _Context) -> Check:
+    req_status, req_summary, details, req_fix = _requirement_findings(ctx)
+    upd_status, upd_summary, upd_fix = _update_findings(ctx)
+    order: tuple[Status, ...] = ("fail", "warn", "ok", "skip")
+    status = min(req_status, upd_status, key=order.index)
+    fixes = "\n".join(f for f in (req_fix, upd_fix) if f) or None
     return Check(
-        "Requirements and updates", "skip", "the requirements checks are not available yet"
+        "Requirements and updates",
+        status,
+        f"{req_summary}; {upd_summary}",
+        tuple(details),
+        fixes,
     )
 
 
