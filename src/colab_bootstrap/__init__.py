@@ -21,6 +21,7 @@ from ._errors import (
     RequirementsError,
 )
 from ._gpu import Gpu, gpus
+from ._live import ResetReport, StaleModule, reset, stale
 from ._setup import Project, setup
 from ._version import __version__
 
@@ -37,9 +38,13 @@ __all__ = [
     "Project",
     "ProjectNotFoundError",
     "RequirementsError",
+    "ResetReport",
+    "StaleModule",
     "__version__",
     "gpus",
+    "reset",
     "setup",
+    "stale",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

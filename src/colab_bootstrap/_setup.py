@@ -43,6 +43,7 @@ class Project:
     sys_path_entry: str = ""
     accelerator: str = ""
     pycache_prefix: str | None = None
+    mountpoint: str | None = None  # Colab's Drive mountpoint setup() used; None off Colab
     notes: tuple[str, ...] = field(default=())
 
     def _rows(self) -> list[tuple[str, str]]:
@@ -216,6 +217,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         sys_path_entry=entry,
         accelerator=gpu_result.summary if gpu_result else "not checked (gpu='ignore')",
         pycache_prefix=sys.pycache_prefix,
+        mountpoint=os.fspath(mountpoint) if colab else None,
     )
     _projects.pop(str(folder), None)
     _projects[str(folder)] = result
