@@ -189,10 +189,18 @@ def _path_hook(entry: str) -> _ProjectFinder:
 def _install_hook(roots: _Roots) -> None:
     if _path_hook not in sys.path_hooks:
         sys.path_hooks.insert(0, _path_hook)
+    # The interpreter's own folders (stdlib, site-packages) are never a project: no realpath.
+    python_dirs = tuple(
+        os.path.join(os.path.abspath(p), "")
+        for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    )
     for key, finder in list(sys.path_importer_cache.items()):
         if isinstance(finder, _ProjectFinder) or not isinstance(key, str):
             continue
-        if roots.contains_real(key):  # a finder cached before setup(): let the hook take over
+        inside = roots.contains(key) or (
+            not key.startswith(python_dirs) and roots.contains_real(key)
+        )
+        if inside:  # a finder cached before setup(): let the hook take over
             del sys.path_importer_cache[key]
 
 
