@@ -8,6 +8,7 @@ import shlex
 import sys
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,16 +32,22 @@ def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
     saved_meta_path = list(sys.meta_path)
+    saved_path_hooks = list(sys.path_hooks)
+    saved_importer_cache = dict(sys.path_importer_cache)
     saved_prefix = sys.pycache_prefix
     for name in ("COLAB_RELEASE_TAG", "COLAB_BOOTSTRAP_DRIVE", "FAKE_COLAB_ROOT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(colab_bootstrap._setup, "_projects", {})
     monkeypatch.setattr(colab_bootstrap._setup, "_done", {})
     monkeypatch.setattr(colab_bootstrap._live, "_roots", [])
+    monkeypatch.setattr(colab_bootstrap._live, "_records", weakref.WeakKeyDictionary())
     monkeypatch.setattr(colab_bootstrap._gpu, "_cache", None)
     yield
     sys.path[:] = saved_path
     sys.meta_path[:] = saved_meta_path
+    sys.path_hooks[:] = saved_path_hooks
+    sys.path_importer_cache.clear()
+    sys.path_importer_cache.update(saved_importer_cache)
     sys.pycache_prefix = saved_prefix
     # Drop only the modules the test's own files defined (project modules in tmp folders):
     # dropping a library such as requests and re-importing it later breaks its identity checks.

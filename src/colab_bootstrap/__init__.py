@@ -27,6 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._doctor import Check, Report, doctor
     from ._gpu import Gpu, gpus
+    from ._live import ResetReport, StaleModule, reset, stale
     from ._requirements import RequirementsReport, requirements_report
     from ._setup import Project, setup
     from ._update import UpdateStatus, check_update
@@ -47,13 +48,17 @@ __all__ = [
     "Report",
     "RequirementsError",
     "RequirementsReport",
+    "ResetReport",
+    "StaleModule",
     "UpdateStatus",
     "__version__",
     "check_update",
     "doctor",
     "gpus",
     "requirements_report",
+    "reset",
     "setup",
+    "stale",
 ]
 
 # Public name -> private module that defines it, imported on first attribute access (PEP 562).
@@ -69,6 +74,10 @@ _LAZY = {
     "requirements_report": "_requirements",
     "UpdateStatus": "_update",
     "check_update": "_update",
+    "ResetReport": "_live",
+    "StaleModule": "_live",
+    "reset": "_live",
+    "stale": "_live",
 }
 
 

@@ -45,6 +45,7 @@ class Project:
     sys_path_entry: str = ""
     accelerator: str = ""
     pycache_prefix: str | None = None
+    mountpoint: str | None = None  # Colab's Drive mountpoint setup() used; None off Colab
     notes: tuple[str, ...] = field(default=())
     installed: tuple[str, ...] | None = None
 
@@ -286,6 +287,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         accelerator=gpu_result.summary if gpu_result else "not checked (gpu='ignore')",
         pycache_prefix=sys.pycache_prefix,
         installed=installed,
+        mountpoint=os.fspath(mountpoint) if colab else None,
     )
     _remember(result)
     _done[key] = result
