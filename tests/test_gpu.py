@@ -372,6 +372,20 @@ def test_nvidia_smi_that_is_not_executable_is_named(
     assert fake.calls() == []
 
 
+def test_nvidia_smi_that_cannot_be_run_is_reported(
+    no_nvidia_smi: Path, monkeypatch: pytest.MonkeyPatch, gputil: bool
+) -> None:
+    """A broken nvidia-smi binary (exec format error): no GPU, with the operating system's error."""
+    broken = no_nvidia_smi / "nvidia-smi"
+    broken.write_bytes(b"\x7fELF not really a program")
+    broken.chmod(0o755)
+    result = _gpu.check()
+    assert (result.gpus, result.accelerator, result.nvidia_smi) == ((), "cpu", str(broken))
+    assert result.reason is not None
+    assert result.reason.startswith("nvidia-smi could not be run: OSError: [Errno 8] Exec format")
+    _assert_gputil_error(result, gputil, None)  # GPUtil swallows it and answers "no GPU"
+
+
 def test_hang_returns_within_the_timeout_and_leaves_no_process(
     fake_nvidia_smi: MakeFake, gputil: bool
 ) -> None:
@@ -662,6 +676,9 @@ def test_check_result_renders_as_text_and_html(no_nvidia_smi: Path) -> None:
     result = _gpu.check()
     assert "nvidia-smi is not on PATH" in str(result)
     assert "nvidia-smi is not on PATH" in result._repr_html_()
+    assert (
+        str(_gpu.Gpu(1, "Tesla T4", memory_total_mb=15360)) == "GPU 1: Tesla T4 (15360 MiB total)"
+    )
 
 
 def test_import_does_not_import_gputil_or_run_anything() -> None:
