@@ -48,6 +48,41 @@ def colab(session: nox.Session) -> None:
     _pytest(session)
 
 
+def _gpu_tests(session: nox.Session, *, setuptools: bool) -> None:
+    """Run tests/test_gpu.py after checking that setuptools (so GPUtil) is there or not."""
+    session.install("-e", ".", *_group("test"), *(["setuptools"] if setuptools else []))
+    probe = "import importlib.util as u; print(u.find_spec('setuptools') is not None)"
+    found = str(session.run("python", "-c", probe, silent=True)).strip() == "True"
+    if found != setuptools:
+        session.error(
+            f"setuptools is {'missing from' if setuptools else 'present in'} this venv, so the "
+            "session would not test what it says; recreate it (nox -r) with the uv backend."
+        )
+    session.run(
+        "coverage",
+        "run",
+        "-m",
+        "pytest",
+        *(session.posargs or ["tests/test_gpu.py"]),
+        env={
+            "COVERAGE_FILE": f".coverage.{session.name}",
+            "COLAB_BOOTSTRAP_EXPECT_GPUTIL": "1" if setuptools else "0",
+        },
+    )
+
+
+@nox.session(python="3.12", name="gpu-nosetuptools")
+def gpu_nosetuptools(session: nox.Session) -> None:
+    """GPU check on 3.12 without setuptools: GPUtil cannot import, nvidia-smi -L must carry it."""
+    _gpu_tests(session, setuptools=False)
+
+
+@nox.session(python="3.12", name="gpu-setuptools")
+def gpu_setuptools(session: nox.Session) -> None:
+    """GPU check on 3.12 with setuptools: GPUtil imports, and its failures must be caught."""
+    _gpu_tests(session, setuptools=True)
+
+
 @nox.session(python="3.12")
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""

@@ -120,13 +120,27 @@ def mydrive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @dataclass
 class FakeNvidiaSmi:
-    """A fake nvidia-smi on PATH; ``calls()`` counts how often it ran."""
+    """A fake nvidia-smi on PATH: ``calls()`` gives each run's arguments, ``pids()`` its PIDs."""
 
     bin_dir: Path
     log: Path
+    pid_log: Path
 
     def calls(self) -> list[str]:
         return self.log.read_text().splitlines() if self.log.exists() else []
+
+    def queries(self) -> list[str]:
+        """The runs that answered GPUtil's ``--query-gpu``."""
+        return [call for call in self.calls() if "--query-gpu=" in call]
+
+    def listings(self) -> list[str]:
+        """The runs that answered ``-L``."""
+        return [call for call in self.calls() if call == "-L"]
+
+    def pids(self) -> list[int]:
+        """Every process the fake started: the script itself and its ``sleep``."""
+        text = self.pid_log.read_text() if self.pid_log.exists() else ""
+        return [int(pid) for pid in text.split()]
 
 
 def write_fake_nvidia_smi(
@@ -134,33 +148,64 @@ def write_fake_nvidia_smi(
     *,
     query: str | bytes = "",
     query_code: int = 0,
+    query_stderr: str | bytes = "",
     listing: str | bytes = "",
     list_code: int = 0,
+    list_stderr: str | bytes = "",
     delay: float = 0.0,
+    query_delay: float | None = None,
+    list_delay: float | None = None,
+    detach: bool = False,
     table: str | bytes = "",
 ) -> FakeNvidiaSmi:
-    """Write an nvidia-smi shell script answering GPUtil's query and ``-L`` separately."""
+    """Write an nvidia-smi shell script answering GPUtil's query and ``-L`` separately.
+
+    Each answer is stdout, stderr and an exit code, given after a delay (``delay`` for both,
+    or ``query_delay`` / ``list_delay``). The delay is a ``sleep`` child that holds stdout
+    open, like a hung driver call; with ``detach`` the script leaves it behind as an orphan
+    (reparented away from the script) and exits, so only its process group can find it.
+    """
     bin_dir.mkdir(parents=True, exist_ok=True)
     data = bin_dir / "nvidia-smi.data"
     data.mkdir(exist_ok=True)
-    for name, payload in (("query", query), ("list", listing), ("table", table)):
+    answers = {
+        "query": query,
+        "query.err": query_stderr,
+        "list": listing,
+        "list.err": list_stderr,
+        "table": table,
+    }
+    for name, payload in answers.items():
         raw = payload.encode() if isinstance(payload, str) else payload
         (data / name).write_bytes(raw)
     log = bin_dir / "nvidia-smi.calls"
+    pid_log = bin_dir / "nvidia-smi.pids"
     q = shlex.quote
+
+    def hang(seconds: float) -> str:
+        if seconds <= 0:
+            return ""
+        record = f"echo $! >> {q(str(pid_log))}"
+        if detach:
+            return f"(sleep {seconds} & {record}); "
+        return f"sleep {seconds} & {record}; wait $!; "
+
+    qd = delay if query_delay is None else query_delay
+    ld = delay if list_delay is None else list_delay
+    answer = f"{q(str(data))}/"
     script = f"""#!/bin/sh
 echo "$*" >> {q(str(log))}
-{f"sleep {delay}" if delay else ""}
+echo $$ >> {q(str(pid_log))}
 case "$*" in
-  *--query-gpu*) cat {q(str(data / "query"))}; exit {query_code} ;;
-  *-L*) cat {q(str(data / "list"))}; exit {list_code} ;;
-  *) cat {q(str(data / "table"))}; exit 0 ;;
+  *--query-gpu=*) {hang(qd)}cat {answer}query; cat {answer}query.err >&2; exit {query_code} ;;
+  -L) {hang(ld)}cat {answer}list; cat {answer}list.err >&2; exit {list_code} ;;
+  *) cat {answer}table; exit 0 ;;
 esac
 """
     exe = bin_dir / "nvidia-smi"
     exe.write_text(script)
     exe.chmod(0o755)
-    return FakeNvidiaSmi(bin_dir, log)
+    return FakeNvidiaSmi(bin_dir, log, pid_log)
 
 
 @pytest.fixture
