@@ -422,3 +422,23 @@ def test_installed_version_differs_from_running_says_restart(mydrive: Path, tmp_
     assert check.status == "warn"
     assert check.fix is not None
     assert "99.0.0" in check.fix
+
+
+def test_stale_skip_ok_and_warn(mydrive: Path) -> None:
+    """No setup: skip; fresh modules: ok; an edited module (older mtime too): warn with reset()."""
+    folder = _project(mydrive, files={"fresh_mod.py": "V = 1\n"})
+    assert colab_bootstrap.doctor("proj", network=False)["Stale modules"].status == "skip"
+    colab_bootstrap.setup("proj", gpu="ignore")
+    import fresh_mod  # type: ignore[import-not-found]
+
+    assert fresh_mod.V == 1
+    assert colab_bootstrap.doctor(network=False)["Stale modules"].status == "ok"
+    module = folder / "fresh_mod.py"
+    old = module.stat().st_mtime
+    module.write_text("V = 2\n")
+    os.utime(module, (old - 100, old - 100))
+    check = colab_bootstrap.doctor(network=False)["Stale modules"]
+    assert check.status == "warn"
+    assert any("fresh_mod" in d and "changed" in d for d in check.details)
+    assert check.fix is not None
+    assert "reset()" in check.fix

@@ -373,8 +373,33 @@ def _check_autoreload(_ctx: _Context) -> Check:
     )
 
 
+_STALE_FIXES = {
+    "changed": "colab_bootstrap.reset() re-imports them and rebinds the notebook's names.",
+    "deleted": "Restore the file, or drop the import; reset() reports what cannot re-import.",
+    "newer copy": "Drive sync made a newer '(N)' copy: colab_bootstrap.dedupe(apply=True) keeps "
+    "the newest under the plain name (the others go to the trash folder), then reset().",
+    "unreadable": "Drive is not answering: colab_bootstrap.reset(remount=True).",
+}
+
+
 def _check_stale(_ctx: _Context) -> Check:
-    return Check("Stale modules", "skip", "stale-module detection is not available yet")
+    from . import _live  # noqa: PLC0415
+
+    if not _live.watched_roots():
+        return Check(
+            "Stale modules", "skip", "no project set up in this process, so no module to compare"
+        )
+    found = _live.stale()
+    if not found:
+        return Check("Stale modules", "ok", "every loaded project module matches its file")
+    reasons = sorted({module.reason for module in found})
+    return Check(
+        "Stale modules",
+        "warn",
+        f"{len(found)} loaded project module(s) no longer match their files",
+        tuple(str(module) for module in found),
+        "\n".join(_STALE_FIXES[reason] for reason in reasons),
+    )
 
 
 def _project_scan(ctx: _Context) -> _scan.Scan | None:
