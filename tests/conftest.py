@@ -42,6 +42,7 @@ def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(colab_bootstrap._live, "_roots", [])
     monkeypatch.setattr(colab_bootstrap._live, "_records", weakref.WeakKeyDictionary())
     monkeypatch.setattr(colab_bootstrap._gpu, "_cache", None)
+    monkeypatch.setattr(colab_bootstrap._gpu, "_pending", None)
     yield
     sys.path[:] = saved_path
     sys.meta_path[:] = saved_meta_path

@@ -148,6 +148,7 @@ class GpuCheck:
 
 
 _cache: GpuCheck | None = None
+_pending: _Pending | None = None
 _lock = threading.Lock()
 
 
@@ -268,8 +269,15 @@ class _GputilRun:
     def __init__(self) -> None:
         self.gpus: tuple[Gpu, ...] = ()
         self.error: str | None = None
-        self.thread: threading.Thread | None = None
         self._cancelled = threading.Event()
+        # GPUtil is imported in the thread too: its import (distutils through setuptools on
+        # 3.12+) then overlaps with whatever the caller does meanwhile.
+        self.thread: threading.Thread | None = threading.Thread(
+            target=self._run, name="colab_bootstrap-GPUtil", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self) -> None:
         try:
             with warnings.catch_warnings():
                 # GPUtil imports distutils (deprecated on 3.10 and 3.11): not the user's concern.
@@ -278,12 +286,6 @@ class _GputilRun:
         except Exception as exc:  # noqa: BLE001 - any failure to import means: use nvidia-smi -L
             self.error = f"GPUtil could not be imported: {_error_text(exc)}"
             return
-        self.thread = threading.Thread(
-            target=self._run, args=(gputil,), name="colab_bootstrap-GPUtil", daemon=True
-        )
-        self.thread.start()
-
-    def _run(self, gputil: Any) -> None:
         try:
             if self._cancelled.is_set():
                 return
@@ -394,15 +396,27 @@ def _no_gpu(reason: str, smi: str | None, notes: list[str], gputil_error: str | 
     return GpuCheck((), "cpu", reason, smi, tuple(notes), gputil_error)
 
 
-def _check(timeout: float) -> GpuCheck:
-    deadline = time.monotonic() + timeout
-    smi, missing = _find_nvidia_smi()
-    if smi is None:
-        return _no_gpu(missing, None, [], f"not run: {missing}")
-    listing_run = _ListRun(smi)
-    gputil = _GputilRun()
-    listing = listing_run.finish(deadline, timeout)
-    gputil_gpus, gputil_error = gputil.finish(deadline, timeout)
+class _Pending:
+    """A check under way: both probes started at once, collected by ``finish()``."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.smi, self.missing = _find_nvidia_smi()
+        self.runs = (_ListRun(self.smi), _GputilRun()) if self.smi is not None else None
+
+    def finish(self) -> GpuCheck:
+        if self.runs is None:
+            return _no_gpu(self.missing, None, [], f"not run: {self.missing}")
+        listing_run, gputil = self.runs
+        listing = listing_run.finish(self.deadline, self.timeout)
+        gputil_gpus, gputil_error = gputil.finish(self.deadline, self.timeout)
+        return _combine(listing, gputil_gpus, gputil_error, self.smi)
+
+
+def _combine(
+    listing: _Listing, gputil_gpus: tuple[Gpu, ...], gputil_error: str | None, smi: str | None
+) -> GpuCheck:
 
     by_index = {gpu.index: gpu for gpu in gputil_gpus}
     notes: list[str] = []
@@ -431,13 +445,32 @@ def check(timeout: float = DEFAULT_TIMEOUT, *, refresh: bool = False) -> GpuChec
     Raises:
         ValueError: timeout is not a positive, finite number of seconds.
     """
-    if not 0 < timeout < math.inf:  # also refuses nan
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}.")
-    global _cache  # noqa: PLW0603 - one result per process, by design
+    _validate(timeout)
+    global _cache, _pending  # noqa: PLW0603 - one result per process, by design
     with _lock:
         if _cache is None or refresh:
-            _cache = _check(float(timeout))
+            pending = _pending if _pending is not None and not refresh else None
+            _pending = None
+            _cache = (pending or _Pending(float(timeout))).finish()
         return _cache
+
+
+def prefetch(timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Start the check in the background and return at once; ``check()`` collects it.
+
+    ``setup()`` calls this first, so nvidia-smi runs while Drive is mounted and linked.
+    Does nothing when this process already has a result or a check under way.
+    """
+    _validate(timeout)
+    global _pending  # noqa: PLW0603
+    with _lock:
+        if _cache is None and _pending is None:
+            _pending = _Pending(float(timeout))
+
+
+def _validate(timeout: float) -> None:
+    if not 0 < timeout < math.inf:  # also refuses nan
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}.")
 
 
 def gpus(timeout: float = DEFAULT_TIMEOUT, *, refresh: bool = False) -> list[Gpu]:

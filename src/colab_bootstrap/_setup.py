@@ -173,6 +173,28 @@ def _link(content_dir: Path, target: Path) -> Path:
     return link
 
 
+def _create(folder: Path) -> None:
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        _log.info(__name__, "created project folder %s", folder)
+
+
+def _make_importable(
+    folder: Path, content_dir: str | os.PathLike[str], *, colab: bool
+) -> tuple[Path | None, str]:
+    """Link (on Colab, or when content_dir was given), sys.path once, byte-code, import hook."""
+    link: Path | None = None
+    if colab or os.fspath(content_dir) != DEFAULT_CONTENT_DIR:
+        link = _link(Path(content_dir), folder)
+    entry = str(link if link is not None else folder)
+    if entry not in sys.path:
+        sys.path.append(entry)
+    if sys.pycache_prefix is None:
+        sys.pycache_prefix = str(_pycache_folder())
+    _live.watch([Path(entry), folder.resolve()])
+    return link, entry
+
+
 def _pycache_folder() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(cache) / "colab_bootstrap" / "pycache"
@@ -250,13 +272,13 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
     if gpu not in ("warn", "require", "ignore"):
         raise ValueError(f"gpu must be 'warn', 'require' or 'ignore', not {gpu!r}.")
     colab = _colab.on_colab()
-    gpu_result = _gpu_check(gpu)
+    if gpu == "require":
+        gpu_result = _gpu_check(gpu)  # no GPU: raise before mounting (the sign-in is wasted)
+    elif gpu == "warn":
+        _gpu.prefetch()  # nvidia-smi runs while Drive is mounted and the folder linked
     drive = _locate_drive(drive_dir, mountpoint, colab=colab, force_remount=force_remount)
     if create:
-        folder = drive.path.joinpath(*relative.parts)
-        if not folder.is_dir():
-            folder.mkdir(parents=True)
-            _log.info(__name__, "created project folder %s", folder)
+        _create(drive.path.joinpath(*relative.parts))
     folder = _locate.project_path(drive.path, relative)
     installed: tuple[str, ...] | None = None
     if install:
@@ -264,16 +286,10 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
 
         installed = _requirements.install_missing(folder)
 
-    link: Path | None = None
-    if colab or os.fspath(content_dir) != DEFAULT_CONTENT_DIR:
-        link = _link(Path(content_dir), folder)
-    entry = str(link if link is not None else folder)
-    if entry not in sys.path:
-        sys.path.append(entry)
-    if sys.pycache_prefix is None:
-        sys.pycache_prefix = str(_pycache_folder())
-    _live.watch([Path(entry), folder.resolve()])
+    link, entry = _make_importable(folder, content_dir, colab=colab)
     reload_state = _ipython.enable_autoreload() if autoreload else "off (autoreload=False)"
+    if gpu != "require":
+        gpu_result = _gpu_check(gpu)
 
     result = Project(
         name=str(relative),
