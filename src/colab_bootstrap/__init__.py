@@ -21,12 +21,14 @@ from ._errors import (
     RequirementsError,
 )
 from ._gpu import Gpu, gpus
+from ._hygiene import DedupePlan, dedupe
 from ._setup import Project, setup
 from ._version import __version__
 
 __all__ = [
     "ColabBootstrapError",
     "ColabBootstrapWarning",
+    "DedupePlan",
     "DriveMountError",
     "DriveNotFoundError",
     "Gpu",
@@ -38,6 +40,7 @@ __all__ = [
     "ProjectNotFoundError",
     "RequirementsError",
     "__version__",
+    "dedupe",
     "gpus",
     "setup",
 ]
