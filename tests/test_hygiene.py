@@ -620,6 +620,8 @@ V = sub(r'x', r'logs\\runs', s)  # ok
 W = pattern.sub(r'\1\\logs', s)  # ok
 X = r'$\alpha$' + r'$\mu \pm \sigma$' + r'\frac{a}{b}' + "a \\cdot b"  # ok
 Y = 'https://example.com/a' + '%H:%M' + 'a\\b' + r'\d{3}-\d{4}'  # ok
+AA = "Put it in %APPDATA%\\Python on Windows. See the docs."  # ok
+AB = '{\\rtf1\\ansi' + r'0.\1' + r"abc._\-~" + '\\\r\n' + '\x41\\\x42'  # ok
 # a comment with '..\\data' and C:\Users\me  # ok
 def f():
     '''Docstring with ..\\..\\data.'''  # ok
@@ -646,6 +648,20 @@ def test_path_lint_on_a_corpus_of_true_and_false_positives(tmp_path: Path) -> No
     lint = windows_paths(scan(tmp_path))
     assert lint.skipped == ()
     assert [(f.file, f.cell, f.line) for f in lint.findings] == expected
+
+
+def test_each_true_positive_alone_passes_the_cheap_byte_filter(tmp_path: Path) -> None:
+    """Every flagged corpus line, alone in its own file, is still found (the pre-parse filter)."""
+    lines = CORPUS.splitlines()
+    for number, line in enumerate(lines):
+        if line.endswith("# flag"):
+            statement = (
+                line if line.count("(") == line.count(")") else f"{line}\n{lines[number + 1]}"
+            )
+            _put(tmp_path, f"alone/line{number + 1:02}.py", statement + "\n")
+    lint = windows_paths(scan(tmp_path))
+    assert len(lint.findings) == sum(line.endswith("# flag") for line in lines)
+    assert all(f.line == 1 for f in lint.findings)
 
 
 def test_path_lint_reports_the_literal_and_a_pathlib_rewrite(tmp_path: Path) -> None:
@@ -706,7 +722,11 @@ def test_path_lint_is_bounded_and_says_what_it_skipped(tmp_path: Path) -> None:
     }
     assert lint.checked == 4
     assert lint.stopped
+    assert lint.why_stopped == "stopped after 4 files (max_files)"
     assert "stopped after 4 files" in str(lint)
+    timed = windows_paths(scan(tmp_path), max_seconds=0)
+    assert (timed.checked, timed.stopped) == (0, True)
+    assert "max_seconds" in str(timed)
     complete = windows_paths(scan(tmp_path), max_bytes=200)
     assert not complete.stopped
     assert [f.file for f in complete.findings] == ["a.py", "d.py"]

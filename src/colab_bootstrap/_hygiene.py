@@ -10,18 +10,22 @@ walks again, and grouping reads no file (names only).
     ``.is_folder`` (folder copies: reported, never merged) and ``str(group)`` (one line).
     ``dedupe_command(root) -> str`` is the shell command that fixes them.
 
-``windows_paths(scan: Scan, *, max_files=LINT_MAX_FILES, max_bytes=LINT_MAX_BYTES) -> PathLint``
-    Reads only ``.py`` and ``.ipynb`` files of the walk, at most ``max_files`` of them, skipping
-    any larger than ``max_bytes``. Read ``PathLint.findings`` (``PathFinding``: ``file``,
-    ``cell`` (1-based notebook cell, else None), ``line``, ``literal``, ``rewrite``, ``problem``,
-    ``where``), ``.checked`` (files read), ``.skipped`` ((path, why) pairs), ``.stopped`` (True
-    when ``max_files`` cut the list short; ``scan.truncated`` says whether the walk itself was
-    cut) and ``str(lint)``.
+``windows_paths(scan: Scan, *, max_files: int = LINT_MAX_FILES, max_bytes: int = LINT_MAX_BYTES,
+max_seconds: float | None = None) -> PathLint``
+    Reads only ``.py`` and ``.ipynb`` files of the walk (in walk order: shallow first), at most
+    ``max_files`` of them, skipping any larger than ``max_bytes`` and starting none after
+    ``max_seconds`` (doctor can pass the time its walk took to stay within 2x of it). Most
+    files cost one small read and a byte scan; only files that may hold a Windows path are
+    parsed. Read ``PathLint.findings`` (``PathFinding``: ``file``, ``cell`` (1-based notebook
+    cell, else None), ``line``, ``literal``, ``rewrite``, ``problem``, ``where``), ``.checked``
+    (files read), ``.skipped`` ((path, why) pairs), ``.stopped`` / ``.why_stopped`` (a limit cut
+    the list short; ``scan.truncated`` says whether the walk itself was cut) and ``str(lint)``.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import contextlib
 import difflib
 import errno
@@ -35,7 +39,9 @@ import shlex
 import stat
 import sys
 import tempfile
+import time
 import tokenize
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -895,12 +901,12 @@ class PathLint:
     checked: int
     skipped: tuple[tuple[str, str], ...] = ()
     stopped: bool = False
-    max_files: int = LINT_MAX_FILES
+    why_stopped: str = ""
 
     def _headline(self) -> str:
         text = f"{len(self.findings)} Windows-only path(s) in {self.checked} file(s) checked"
         if self.stopped:
-            text += f" (stopped after {self.max_files} files)"
+            text += f" ({self.why_stopped}; the other files were not checked)"
         if self.skipped:
             text += f"; {len(self.skipped)} skipped"
         return f"colab_bootstrap path lint {self.root}: {text}"
@@ -920,9 +926,25 @@ class PathLint:
 
 
 # Chars that never appear in a Windows path (or mark regex / LaTeX / templates), and regex escapes.
-_NOT_PATH = re.compile(r'[\x00-\x1f*?"<>|$^+\[\]]|(?<! )\(|\\[dDwWsSbBAZ](?![A-Za-z])')
+_NOT_PATH = re.compile(
+    r'[\x00-\x1f*?"\'<>|$^+\[\]]|(?<! )\(|\\[dDwWsSbBAZ-](?![A-Za-z])|\\[1-9](?!\w)'
+)
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
-_HINT = re.compile(rb"\\|[A-Za-z]:/")
+_SENTENCE = re.compile(r"[.,;!?] ")
+_KEPT_ESCAPES = re.compile(
+    r"\\(?:[\\'\"\n]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|[0-7]{1,3})"
+)
+_NAME = re.compile(r"[\w{}%~\x7f]|^\.\.?$")  # a folder or file name, a template field, '..'
+# Cheap byte tests run before parsing: can this file hold a Windows path literal at all? Each
+# pattern opens with a literal or a rare class so the regex engine skips ahead quickly.
+_HINTS = (
+    # an escaped backslash by a name ('a\\b', 'a\\'), or an escape Python keeps ('..\data')
+    re.compile(rb"\\(?:\\(?:[\w.~%{ -]|(?<=[\w.]\\\\)['\"])|[^\\'\"abfnrtvxuUN0-7\r\n])"),
+    re.compile(rb":(?<=['\"][A-Za-z]:)[\\/]"),  # a string opening with a drive letter
+    re.compile(rb"\b[rR][bBfF]?['\"][^'\"\r\n]*\\"),  # a raw string holding a backslash
+)
+
+
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _REGEX_MODULES = frozenset({"re", "regex"})
 _REGEX_FUNCTIONS = frozenset(
@@ -951,9 +973,19 @@ def _classify(view: str) -> str | None:
     looks_like_path = (
         len(parts) >= 2
         and any(len(part) >= 2 for part in parts)
-        and all(part == part.strip() for part in parts)
+        and all(_is_name(part) for part in parts)
     )
     return "backslash" if looks_like_path else None
+
+
+def _is_name(part: str) -> bool:
+    """A file or folder name, or a template of one: not prose, not an RTF or LaTeX command."""
+    return (
+        part == part.strip()
+        and bool(_NAME.search(part))
+        and not _SENTENCE.search(part)
+        and not re.search(r"[{}]", re.sub(r"\{[^{}]*\}", "", part))
+    )
 
 
 def _literal_view(token: str) -> tuple[str, bool]:
@@ -963,22 +995,30 @@ def _literal_view(token: str) -> tuple[str, bool]:
     quote = token[prefix_length : prefix_length + 3]
     quote = quote if quote in ('"""', "'''") else quote[0]
     body = token[prefix_length + len(quote) : len(token) - len(quote)]
+    is_bytes = "b" in prefix
     if "r" in prefix:
-        return body, "b" in prefix
-    out: list[str] = []
-    index = 0
-    while index < len(body):
-        char = body[index]
-        after = body[index + 1] if index + 1 < len(body) else ""
-        if char == "\\" and after in ("\\", "'", '"'):
-            out.append(after)
-            index += 2
-        elif char == "\\" and after == "\n":
-            index += 2
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out), "b" in prefix
+        return body, is_bytes
+
+    def unescape(match: re.Match[str]) -> str:
+        text = match.group(0)
+        kind = text[1]
+        if kind == "\n":
+            return ""
+        if kind in "\\'\"":
+            return kind
+        if is_bytes and kind in "uUN":
+            return text  # not escapes in bytes: the backslash stays
+        try:
+            if kind == "N":
+                return unicodedata.lookup(text[3:-1])
+            digits, base = (text[2:], 16) if kind in "xuU" else (text[1:], 8)
+            return chr(int(digits, base))
+        except (KeyError, ValueError):
+            return text
+
+    # Numeric and named escapes are characters the author meant; '\t' in 'C:\data\test' is
+    # a separator the author meant, so one-letter escapes stay as backslash + letter.
+    return _KEPT_ESCAPES.sub(unescape, body), is_bytes
 
 
 def _source_view(segment: str) -> tuple[str, bool, str] | None:
@@ -1041,50 +1081,84 @@ class _Lines:
         return b"\n".join(chunks).decode("utf-8", "replace")
 
 
-def _regex_names(tree: ast.AST) -> tuple[set[str], set[str]]:
-    """Names bound to the re/regex modules, and to their functions (``from re import sub``)."""
-    modules: set[str] = set(_REGEX_MODULES)
-    functions: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name in _REGEX_MODULES:
-                    modules.add(alias.asname or alias.name)
-        elif isinstance(node, ast.ImportFrom) and node.module in _REGEX_MODULES:
-            functions.update(
-                alias.asname or alias.name for alias in node.names if alias.name in _REGEX_FUNCTIONS
-            )
-    return modules, functions
+@dataclass
+class _RegexNames:
+    modules: set[str]
+    functions: set[str]
+
+    def called_by(self, call: ast.Call) -> bool:
+        """True for re.compile(...), rx.sub(...), sub(...) after ``from re import sub``, p.sub()."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            return func.id in self.functions
+        if not isinstance(func, ast.Attribute):
+            return False
+        if func.attr in ("sub", "subn"):  # compiled patterns: the replacement holds \1 etc.
+            return True
+        return (
+            isinstance(func.value, ast.Name)
+            and func.value.id in self.modules
+            and func.attr in _REGEX_FUNCTIONS
+        )
 
 
-def _ignored(tree: ast.AST) -> set[int]:
-    """Return ids of the strings that are not paths: docstrings, bare strings, regex arguments."""
-    modules, functions = _regex_names(tree)
-    ignored: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
-            ignored.add(id(node.value))
-        elif isinstance(node, ast.JoinedStr):
-            for part in node.values:
-                if isinstance(part, ast.Constant):
-                    ignored.add(id(part))
-                elif isinstance(part, ast.FormattedValue) and part.format_spec is not None:
-                    ignored.update(id(sub) for sub in ast.walk(part.format_spec))
-        elif isinstance(node, ast.Call):
-            func = node.func
-            regex = (
-                isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name)
-                and func.value.id in modules
-                and func.attr in _REGEX_FUNCTIONS
-            ) or (isinstance(func, ast.Name) and func.id in functions)
-            compiled_sub = isinstance(func, ast.Attribute) and func.attr in ("sub", "subn")
-            if regex or compiled_sub:
-                ignored.update(id(arg) for arg in node.args[:2])
-                ignored.update(
-                    id(kw.value) for kw in node.keywords if kw.arg in ("pattern", "repl")
-                )
-    return ignored
+def _note_regex_names(node: ast.Import | ast.ImportFrom, names: _RegexNames) -> None:
+    """Record names bound to re/regex, or to their functions (``from re import sub``)."""
+    if isinstance(node, ast.Import):
+        names.modules.update(
+            alias.asname or alias.name for alias in node.names if alias.name in _REGEX_MODULES
+        )
+    elif node.module in _REGEX_MODULES:
+        names.functions.update(
+            alias.asname or alias.name for alias in node.names if alias.name in _REGEX_FUNCTIONS
+        )
+
+
+def _ignore_children(node: ast.AST, ignored: set[int], names: _RegexNames) -> None:
+    """Mark strings under ``node`` that are not paths: bare strings, f-string parts, regexes."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
+        ignored.add(id(node.value))  # docstrings and other bare strings do nothing
+    elif isinstance(node, ast.JoinedStr):
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                ignored.add(id(part))  # judged with the whole f-string
+            elif isinstance(part, ast.FormattedValue) and part.format_spec is not None:
+                ignored.update(id(sub) for sub in ast.walk(part.format_spec))
+    elif isinstance(node, ast.Call) and names.called_by(node):
+        ignored.update(id(arg) for arg in node.args[:2])
+        ignored.update(id(kw.value) for kw in node.keywords if kw.arg in ("pattern", "repl"))
+
+
+def _hint_lines(data: bytes) -> list[int] | None:
+    """Sorted line numbers where a hint matched, or None when lines cannot be counted by LF."""
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    starts = sorted({match.start() for hint in _HINTS for match in hint.finditer(data)})
+    lines: list[int] = []
+    line, previous = 1, 0
+    for start in starts:
+        line += data.count(b"\n", previous, start)
+        previous = start
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def _walk(tree: ast.AST, lines: list[int] | None) -> Iterator[ast.AST]:
+    """Nodes of ``tree``, parents first, skipping any subtree that holds none of ``lines``."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        children = list(ast.iter_child_nodes(node))
+        for child in reversed(children):
+            start = getattr(child, "lineno", None)
+            if lines is not None and start is not None:
+                end = getattr(child, "end_lineno", None) or start
+                index = bisect.bisect_left(lines, start)
+                if index == len(lines) or lines[index] > end:
+                    continue
+            stack.append(child)
 
 
 def _fstring_view(node: ast.JoinedStr) -> str:
@@ -1097,63 +1171,81 @@ def _fstring_view(node: ast.JoinedStr) -> str:
     return "".join(parts)
 
 
-def _candidates(tree: ast.AST) -> Iterator[ast.expr]:
-    ignored = _ignored(tree)
-    for node in ast.walk(tree):
-        if id(node) in ignored:
-            continue
-        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
-            value = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
-            if "\\" in value or _DRIVE.match(value):
-                yield node
-        elif isinstance(node, ast.JoinedStr):
-            view = _fstring_view(node)
-            if "\\" in view or _DRIVE.match(view):
-                yield node
+def _text_of(node: ast.Constant | ast.JoinedStr) -> str | None:
+    """What the literal holds (bytes as latin-1, f-string fields as a placeholder)."""
+    if isinstance(node, ast.JoinedStr):
+        return _fstring_view(node)
+    if isinstance(node.value, bytes):
+        return node.value.decode("latin-1")
+    return node.value if isinstance(node.value, str) else None
 
 
-def _lint_tree(tree: ast.AST, source: str, file: str, cell: int | None) -> list[PathFinding]:
+def _finding(
+    node: ast.Constant | ast.JoinedStr, lines: _Lines, file: str, cell: int | None
+) -> PathFinding | None:
+    literal = lines.segment(node)
+    if isinstance(node, ast.JoinedStr):
+        view, is_bytes, fstring = _fstring_view(node), False, True
+        shown = " ".join(literal.split())
+    else:
+        parsed = _source_view(literal)
+        if parsed is None:
+            return None
+        (view, is_bytes, shown), fstring = parsed, False
+    kind = _classify(view)
+    text = _text_of(node) or ""
+    if kind is None or (kind != "drive" and re.search("[\n\r]", text)):
+        return None  # text with line breaks is prose, not a path
+    rewrite, problem = _rewrite(view, kind, is_bytes, fstring)
+    escape = _ESCAPE.search(literal)
+    if escape and not fstring and re.search("[\a\b\t\n\v\f\r]", text):
+        problem += f"; {escape.group(1)} in it is a control character, not a separator"
+    shown = shown if len(shown) <= 100 else shown[:97] + "..."
+    return PathFinding(file, node.lineno, shown, rewrite, problem, cell)
+
+
+def _lint_tree(
+    tree: ast.Module, source: str, file: str, cell: int | None, hints: list[int] | None
+) -> list[PathFinding]:
+    names = _RegexNames(set(_REGEX_MODULES), set())
+    for statement in tree.body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            _note_regex_names(statement, names)
+    ignored: set[int] = set()
     found: list[PathFinding] = []
     lines: _Lines | None = None
-    for node in _candidates(tree):
-        lines = lines or _Lines(source)
-        literal = lines.segment(node)
-        if isinstance(node, ast.JoinedStr):
-            view, is_bytes, fstring = _fstring_view(node), False, True
-            shown = " ".join(literal.split())
-        else:
-            parsed = _source_view(literal)
-            if parsed is None:
-                continue
-            (view, is_bytes, shown), fstring = parsed, False
-        kind = _classify(view)
-        if kind is None:
+    for node in _walk(tree, hints):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            _note_regex_names(node, names)
             continue
-        rewrite, problem = _rewrite(view, kind, is_bytes, fstring)
-        value = node.value if isinstance(node, ast.Constant) else None
-        escape = _ESCAPE.search(literal)
-        if isinstance(value, str) and escape and re.search(r"[\a\b\t\n\v\f\r]", value):
-            problem += f"; {escape.group(1)} in it is a control character, not a separator"
-        shown = shown if len(shown) <= 100 else shown[:97] + "..."
-        found.append(PathFinding(file, node.lineno, shown, rewrite, problem, cell))
+        _ignore_children(node, ignored, names)
+        if not isinstance(node, (ast.Constant, ast.JoinedStr)) or id(node) in ignored:
+            continue
+        text = _text_of(node)
+        if text is None or ("\\" not in text and not _DRIVE.match(text)):
+            continue
+        lines = lines or _Lines(source)
+        finding = _finding(node, lines, file, cell)
+        if finding is not None:
+            found.append(finding)
     found.sort(key=lambda f: f.line)
     return found
 
 
-def _parse(source: str) -> ast.AST:
+def _parse(source: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escapes like '\d' warn; they are what we find
         return ast.parse(source)
 
 
-def _lint_python(file: str, data: bytes) -> tuple[list[PathFinding], str]:
+def _lint_python(file: str, data: bytes, hints: list[int] | None) -> tuple[list[PathFinding], str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         source = data.decode(encoding)
         tree = _parse(source)
     except (SyntaxError, ValueError, LookupError, RecursionError) as exc:
         return [], f"not valid Python ({type(exc).__name__})"
-    return _lint_tree(tree, source, file, None), ""
+    return _lint_tree(tree, source, file, None, hints), ""
 
 
 _CELL_MAGICS_THAT_RUN_PYTHON = frozenset({"%%time", "%%timeit", "%%capture"})
@@ -1179,51 +1271,83 @@ def _lint_notebook(file: str, data: bytes) -> tuple[list[PathFinding], str]:
         # IPython lines (magics, shell escapes, help) become blank, so line numbers stay.
         lines = ["" if line.lstrip().startswith(("%", "!", "?")) else line for line in lines]
         code = "\n".join(lines)
-        if not _HINT.search(code.encode("utf-8", "replace")):
+        hints = _hint_lines(code.encode("utf-8", "replace"))
+        if hints == []:
             continue
         try:
             tree = _parse(code)
         except (SyntaxError, ValueError, RecursionError):
             continue
-        found.extend(_lint_tree(tree, code, file, number))
+        found.extend(_lint_tree(tree, code, file, number, hints))
     return found, ""
 
 
+def _head(path: str, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the file (small reads: a big buffer per file costs more)."""
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        while size < limit:
+            chunk = os.read(handle, min(1 << 16, limit - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
+
+
 def windows_paths(
-    scan: Scan, *, max_files: int = LINT_MAX_FILES, max_bytes: int = LINT_MAX_BYTES
+    scan: Scan,
+    *,
+    max_files: int = LINT_MAX_FILES,
+    max_bytes: int = LINT_MAX_BYTES,
+    max_seconds: float | None = None,
 ) -> PathLint:
     r"""Find string literals that are Windows-only paths in the walk's ``.py``/``.ipynb`` files.
 
     Flags backslash-separated paths (``'..\\..\\data'``, ``r'data\train.csv'``) and drive letters
     (``'C:/Users/me'``), with a pathlib rewrite. Ignores comments, docstrings, lone escapes
-    (``'\n'``) and regular expressions passed to ``re``. Reads at most ``max_files`` files and
-    skips those over ``max_bytes``; ``PathLint.stopped`` says when the file limit was reached.
+    (``'\n'``) and regular expressions passed to ``re``. Reads at most ``max_files`` files, skips
+    those over ``max_bytes``, and starts no new file after ``max_seconds`` (None: no time
+    limit); ``PathLint.stopped`` and ``.why_stopped`` say when a limit cut the list short.
     """
     findings: list[PathFinding] = []
     skipped: list[tuple[str, str]] = []
     checked = 0
-    stopped = False
+    why_stopped = ""
+    started = time.monotonic()
+    root = os.fspath(scan.root)
     for file in scan.files:
         if not file.endswith((".py", ".ipynb")):
             continue
         if checked >= max_files:
-            stopped = True
+            why_stopped = f"stopped after {max_files} files (max_files)"
+            break
+        if max_seconds is not None and time.monotonic() - started >= max_seconds:
+            why_stopped = f"stopped after {max_seconds:g} s (max_seconds)"
             break
         checked += 1
         try:
-            with open(scan.root / file, "rb") as handle:
-                data = handle.read(max_bytes + 1)
+            data = _head(os.path.join(root, file), max_bytes + 1)
         except OSError as exc:
             skipped.append((file, f"unreadable ({_message(exc)})"))
             continue
         if len(data) > max_bytes:
             skipped.append((file, f"larger than {max_bytes} bytes"))
             continue
-        if not _HINT.search(data):
-            continue
-        lint = _lint_notebook if file.endswith(".ipynb") else _lint_python
-        found, why = lint(file, data)
+        if file.endswith(".ipynb"):
+            found, why = _lint_notebook(file, data)
+        else:
+            hints = _hint_lines(data)
+            if hints == []:
+                continue
+            found, why = _lint_python(file, data, hints)
         findings.extend(found)
         if why:
             skipped.append((file, why))
-    return PathLint(scan.root, tuple(findings), checked, tuple(skipped), stopped, max_files)
+    return PathLint(
+        scan.root, tuple(findings), checked, tuple(skipped), bool(why_stopped), why_stopped
+    )
