@@ -604,6 +604,7 @@ C = "data\\train.csv"  # flag
 D = f'..\\{name}\\train.csv'  # flag
 E = rf'{root}\images\{i}.png'  # flag
 F = b'data\\x.csv'  # flag
+FB = br'logs\run.txt'  # flag
 G = open('C:/Users/me/fastai/x.csv')  # flag
 H = r'G:\My Drive\fastai\data'  # flag
 I = '\\\\server\\share\\data'  # flag

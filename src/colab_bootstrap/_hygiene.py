@@ -457,13 +457,15 @@ def _root(path: str | os.PathLike[str] | None) -> Path:
 def _read(path: Path) -> tuple[str, bytes | None]:
     """SHA-256 of the file, and its bytes when small enough to diff."""
     digest = hashlib.sha256()
+    head: list[bytes] = []
+    size = 0
     with open(path, "rb") as handle:
-        chunk = handle.read(_DIFF_BYTES + 1)
-        small = chunk if len(chunk) <= _DIFF_BYTES else None
-        while chunk:
+        while chunk := handle.read(1 << 20):
             digest.update(chunk)
-            chunk = handle.read(1 << 20)
-    return digest.hexdigest(), small
+            size += len(chunk)
+            if size <= _DIFF_BYTES:
+                head.append(chunk)
+    return digest.hexdigest(), b"".join(head) if size <= _DIFF_BYTES else None
 
 
 def _text(data: bytes | None) -> list[str] | None:
@@ -941,7 +943,7 @@ _HINTS = (
     # an escaped backslash by a name ('a\\b', 'a\\'), or an escape Python keeps ('..\data')
     re.compile(rb"\\(?:\\(?:[\w.~%{ -]|(?<=[\w.]\\\\)['\"])|[^\\'\"abfnrtvxuUN0-7\r\n])"),
     re.compile(rb":(?<=['\"][A-Za-z]:)[\\/]"),  # a string opening with a drive letter
-    re.compile(rb"\b[rR][bBfF]?['\"][^'\"\r\n]*\\"),  # a raw string holding a backslash
+    re.compile(rb"\b[bBfF]?[rR][bBfF]?['\"][^'\"\r\n]*\\"),  # a raw string holding a backslash
 )
 
 
