@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import colab_bootstrap
+import colab_bootstrap._hygiene
 from colab_bootstrap import DedupePlan, ProjectNotFoundError, dedupe
 from colab_bootstrap.__main__ import main
 from colab_bootstrap._hygiene import (
@@ -167,6 +168,29 @@ def test_a_lone_copy_takes_the_plain_name(tmp_path: Path) -> None:
     assert (tmp_path / "data/labels.csv").read_text() == "a,b\n"
     assert not (tmp_path / "data/labels (1).csv").exists()
     assert [(m.kind, m.state) for m in plan.moves] == [("keep", "done")]
+
+
+def test_big_binary_versions_show_sizes_but_no_diff(tmp_path: Path) -> None:
+    """Large or binary versions are compared by hash only: sizes in kB, 'differs', no diff."""
+    _put(tmp_path, "models/weights.bin", b"\x00" * 70_000, T0)
+    _put(tmp_path, "models/weights (1).bin", b"\x01" * 70_000, T0 + DAY)
+    plan = dedupe(tmp_path)
+    (group,) = plan.groups
+    assert group.group.folder == "models"
+    assert group.diffs == ()
+    text = str(plan)
+    assert "70.0 kB" in text
+    assert "differs" in text
+    assert "diff " not in text
+
+
+def test_a_clean_project_plans_nothing(tmp_path: Path) -> None:
+    """Without copies the plan says so, moves nothing and makes no trash folder."""
+    _put(tmp_path, "a.py", "a")
+    plan = dedupe(tmp_path, apply=True)
+    assert plan.groups == ()
+    assert "no Drive copies found (1 entries walked)" in str(plan)
+    assert not (tmp_path / ".colab_bootstrap").exists()
 
 
 def test_folder_copies_are_reported_never_merged(tmp_path: Path) -> None:
@@ -446,6 +470,21 @@ def test_rename_never_replaces_an_existing_file(tmp_path: Path) -> None:
     assert target.read_text() == "target"
 
 
+def test_the_portable_rename_never_replaces_either(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where renameat2 is missing (macOS, Windows, old C libraries) the move is just as safe."""
+    monkeypatch.setattr(colab_bootstrap._hygiene, "_renameat2_cache", [None])
+    source = _put(tmp_path, "a", "source")
+    target = _put(tmp_path, "b", "target")
+    with pytest.raises(FileExistsError):
+        _rename(source, target)
+    assert target.read_text() == "target"
+    _rename(source, tmp_path / "c")
+    assert (tmp_path / "c").read_text() == "source"
+    assert not source.exists()
+
+
 def test_rename_across_file_systems_copies_verifies_and_keeps_times(tmp_path: Path) -> None:
     """Between devices (tmp and /dev/shm) a move is an exclusive, verified copy, then a delete."""
     shm = Path("/dev/shm")
@@ -628,6 +667,9 @@ def f():
     '''Docstring with ..\\..\\data.'''  # ok
     '..\\bare\\string\\statement'  # ok
     return 1
+def g():
+    import re as r2
+    return r2.compile(r'logs\\runs')  # ok
 Z = '''multi
 line\\path\\inside'''  # ok
 """
@@ -737,8 +779,11 @@ def test_path_lint_honours_encodings_and_unicode_columns(tmp_path: Path) -> None
     """A latin-1 file with a coding line, and literals after non-ASCII text, are read right."""
     _put(tmp_path, "old.py", "# -*- coding: latin-1 -*-\nA = 'caf\xe9\\\\data'\n".encode("latin-1"))
     _put(tmp_path, "new.py", "données = 'données\\\\x'\n")
+    _put(tmp_path, "mac.py", b"# old Mac line ends\rA = 1\rB = 'ab\\\\cd'\r")
     lint = windows_paths(scan(tmp_path))
     assert {(f.file, f.literal) for f in lint.findings} == {
         ("new.py", "'données\\\\x'"),
         ("old.py", "'café\\\\data'"),
+        ("mac.py", "'ab\\\\cd'"),
     }
+    assert next(f.line for f in lint.findings if f.file == "mac.py") == 3

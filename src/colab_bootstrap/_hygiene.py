@@ -1147,7 +1147,7 @@ def _hint_lines(data: bytes) -> list[int] | None:
 
 
 def _walk(tree: ast.AST, lines: list[int] | None) -> Iterator[ast.AST]:
-    """Nodes of ``tree``, parents first, skipping any subtree that holds none of ``lines``."""
+    """Nodes of ``tree``, parents first, skipping subtrees (not imports) without ``lines``."""
     stack = [tree]
     while stack:
         node = stack.pop()
@@ -1155,7 +1155,8 @@ def _walk(tree: ast.AST, lines: list[int] | None) -> Iterator[ast.AST]:
         children = list(ast.iter_child_nodes(node))
         for child in reversed(children):
             start = getattr(child, "lineno", None)
-            if lines is not None and start is not None:
+            keep = isinstance(child, (ast.Import, ast.ImportFrom))  # aliases of re matter
+            if lines is not None and start is not None and not keep:
                 end = getattr(child, "end_lineno", None) or start
                 index = bisect.bisect_left(lines, start)
                 if index == len(lines) or lines[index] > end:
