@@ -32,6 +32,7 @@ import errno
 import hashlib
 import html
 import io
+import itertools
 import json
 import os
 import re
@@ -75,7 +76,7 @@ __all__ = [
 TRASH_DIR = ".colab_bootstrap/trash"
 MANIFEST = "manifest.json"
 #: The path lint reads at most this many ``.py``/``.ipynb`` files ...
-LINT_MAX_FILES = 300
+LINT_MAX_FILES = 200
 #: ... and skips any file larger than this.
 LINT_MAX_BYTES = 1_000_000
 
@@ -142,10 +143,10 @@ class CopyGroup:
 
 def copy_groups(scan: Scan) -> list[CopyGroup]:
     """Group the walk's names into plain name + Drive copies, by name only (no reads, no stat)."""
-    files = set(scan.files)
-    dirs = set(scan.dirs)
     members: dict[str, list[str]] = {}
-    for path in (*scan.files, *scan.dirs):
+    for path in itertools.chain(scan.files, scan.dirs):
+        if " (" not in path:  # most names: one substring test, nothing else
+            continue
         name = _name(path)
         if " (" not in name:
             continue
@@ -154,6 +155,10 @@ def copy_groups(scan: Scan) -> list[CopyGroup]:
             continue
         folder = path[: len(path) - len(name)]
         members.setdefault(folder + plain, []).append(path)
+    if not members:
+        return []
+    files = set(scan.files)
+    dirs = set(scan.dirs)
     groups = []
     for plain, copies in sorted(members.items()):
         copies.sort(key=lambda path: (_copy_numbers(_name(path)), path))
