@@ -27,6 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._doctor import Check, Report, doctor
     from ._gpu import Gpu, gpus
+    from ._hygiene import DedupePlan, dedupe
     from ._live import ResetReport, StaleModule, reset, stale
     from ._requirements import RequirementsReport, requirements_report
     from ._setup import Project, setup
@@ -36,6 +37,7 @@ __all__ = [
     "Check",
     "ColabBootstrapError",
     "ColabBootstrapWarning",
+    "DedupePlan",
     "DriveMountError",
     "DriveNotFoundError",
     "Gpu",
@@ -53,6 +55,7 @@ __all__ = [
     "UpdateStatus",
     "__version__",
     "check_update",
+    "dedupe",
     "doctor",
     "gpus",
     "requirements_report",
@@ -78,6 +81,8 @@ _LAZY = {
     "StaleModule": "_live",
     "reset": "_live",
     "stale": "_live",
+    "DedupePlan": "_hygiene",
+    "dedupe": "_hygiene",
 }
 
 

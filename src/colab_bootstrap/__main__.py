@@ -57,6 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     form.add_argument("--json", action="store_true", help="print the report as JSON")
     form.add_argument("--markdown", action="store_true", help="print a block for a bug report")
     doctor.add_argument("--offline", action="store_true", help="skip the update check (network)")
+
+    dedupe = commands.add_parser(
+        "dedupe",
+        help="resolve Drive copies like 'name (1).py' (a dry run unless --apply)",
+        description="Group each plain name with its Drive copies ('prep (1).py', ...), keep the "
+        "newest version under the plain name and, with --apply, move every other version into "
+        "PATH/.colab_bootstrap/trash/<UTC time>/ with a manifest. Nothing is deleted.",
+    )
+    dedupe.add_argument(
+        "path", nargs="?", default=".", help="the project folder (default: the current folder)"
+    )
+    dedupe.add_argument("--apply", action="store_true", help="carry the plan out")
     return parser
 
 
@@ -98,6 +110,14 @@ def _run_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_dedupe(args: argparse.Namespace) -> int:
+    from ._hygiene import dedupe  # noqa: PLC0415 - keep --version instant
+
+    plan = dedupe(args.path, apply=args.apply)
+    print(plan)
+    return 0 if plan.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 failure, 2 bad arguments)."""
     parser = _parser()
@@ -105,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handlers = {"doctor": _run_doctor, "setup": _run_setup}
+    handlers = {"dedupe": _run_dedupe, "doctor": _run_doctor, "setup": _run_setup}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
