@@ -15,6 +15,7 @@ from ._errors import (
     DriveNotFoundError,
     GpuNotAvailableError,
     InvalidProjectError,
+    InvalidUrlError,
     LinkConflictError,
     NotOnColabError,
     ProjectNotFoundError,
@@ -22,6 +23,7 @@ from ._errors import (
 )
 from ._gpu import Gpu, gpus
 from ._setup import Project, setup
+from ._snippets import register_snippets, snippets
 from ._version import __version__
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "Gpu",
     "GpuNotAvailableError",
     "InvalidProjectError",
+    "InvalidUrlError",
     "LinkConflictError",
     "NotOnColabError",
     "Project",
@@ -39,7 +42,9 @@ __all__ = [
     "RequirementsError",
     "__version__",
     "gpus",
+    "register_snippets",
     "setup",
+    "snippets",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
