@@ -272,6 +272,52 @@ def _html(outputs: list[Any]) -> str:
     return html.unescape("".join(o["data"].get("text/html", "") for o in outputs if "data" in o))
 
 
+def _kernel_env(fake: FakeColab, venv: Path, smi_bin: Path, tmp_path: Path) -> dict[str, str]:
+    """What the kernel sees: the fake Colab, nvidia-smi, the venv's pip, caches in tmp_path."""
+    env = fake.env()
+    env.pop("COLAB_BOOTSTRAP_DRIVE", None)  # setup() must mount the fake Drive
+    env.update(
+        PATH=os.pathsep.join([str(smi_bin), str(venv / "bin"), os.environ["PATH"]]),
+        PYTHONPATH=str(FAKES),  # only the fake google.colab; nothing from this checkout
+        VIRTUAL_ENV=str(venv),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),  # pip's cache and setup()'s byte-code folder
+        IPYTHONDIR=str(tmp_path / "ipython"),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_ROOT_USER_ACTION="ignore",
+        PYDEVD_DISABLE_FILE_VALIDATION="1",  # ipykernel's debugger chatter on stderr
+    )
+    return env
+
+
+def _execute(
+    cells: list[tuple[str, str]],
+    kernel: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, list[Any]]:
+    """Run the cells with nbclient in ``kernel`` (registered under tmp_path); outputs by name."""
+    jupyter = tmp_path / "jupyter"
+    for variable, folder in (
+        ("JUPYTER_PATH", jupyter),
+        ("JUPYTER_DATA_DIR", jupyter / "data"),
+        ("JUPYTER_RUNTIME_DIR", jupyter / "runtime"),
+        ("JUPYTER_CONFIG_DIR", jupyter / "config"),
+    ):
+        monkeypatch.setenv(variable, str(folder))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for _, source in cells]
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    NotebookClient(
+        notebook,
+        kernel_name=kernel,
+        timeout=300,
+        startup_timeout=120,
+        resources={"metadata": {"path": str(workdir)}},
+    ).execute()
+    return {name: cell.outputs for (name, _), cell in zip(cells, notebook.cells)}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("flavor", FLAVORS, ids=[f.id for f in FLAVORS])
 def test_notebook_in_a_real_kernel(
@@ -297,49 +343,19 @@ def test_notebook_in_a_real_kernel(
         called = re.search(r"colab_bootstrap\.(\w+)\(", source)
         if LIVE_API and called and hasattr(colab_bootstrap, called[1]):
             cells.append((cell["id"], source))
-
-    env = fake_colab.env()
-    cache = tmp_path / "cache"
-    env.update(
-        PATH=os.pathsep.join([str(smi.bin_dir), str(venv / "bin"), os.environ["PATH"]]),
-        PYTHONPATH=str(FAKES),  # only the fake google.colab; nothing from this checkout
-        VIRTUAL_ENV=str(venv),
-        XDG_CACHE_HOME=str(cache),  # pip's cache and setup()'s byte-code folder
-        IPYTHONDIR=str(tmp_path / "ipython"),
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PIP_ROOT_USER_ACTION="ignore",
-        PYDEVD_DISABLE_FILE_VALIDATION="1",  # ipykernel's debugger chatter on stderr
-    )
-    env.pop("COLAB_BOOTSTRAP_DRIVE", None)
-    jupyter = tmp_path / "jupyter"
     kernel = f"colab-bootstrap-e2e-{flavor.id}"
-    _kernelspec(jupyter, kernel, venv, env)
-    for variable, folder in (
-        ("JUPYTER_PATH", jupyter),
-        ("JUPYTER_DATA_DIR", jupyter / "data"),
-        ("JUPYTER_RUNTIME_DIR", jupyter / "runtime"),
-        ("JUPYTER_CONFIG_DIR", jupyter / "config"),
-    ):
-        monkeypatch.setenv(variable, str(folder))
-
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for _, source in cells]
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    NotebookClient(
-        notebook,
-        kernel_name=kernel,
-        timeout=300,
-        startup_timeout=120,
-        resources={"metadata": {"path": str(workdir)}},
-    ).execute()
-    out = {name: cell.outputs for (name, _), cell in zip(cells, notebook.cells)}
+    _kernelspec(
+        tmp_path / "jupyter", kernel, venv, _kernel_env(fake_colab, venv, smi.bin_dir, tmp_path)
+    )
+    out = _execute(cells, kernel, tmp_path, monkeypatch)
 
     setup_text, setup_html = _text(out["setup"]), _html(out["setup"])
     assert f"Mounted at {fake_colab.mountpoint}" in setup_text
     assert f"project {PROJECT!r} is ready" in setup_html
     assert "Tesla T4" in setup_html
-    assert flavor.autoreload in setup_html
+    row = re.search(r">autoreload</td><td[^>]*>(.*?)</td>", setup_html)
+    assert row is not None, setup_html
+    assert row[1] == flavor.autoreload, setup_text
     assert [call["mountpoint"] for call in fake_colab.calls("mounted")] == [
         str(fake_colab.mountpoint)
     ]

@@ -36,12 +36,14 @@ def user_namespace() -> dict[str, Any]:
     return vars(sys.modules["__main__"])
 
 
-def _import_with_imp_shim() -> bool:
-    """Import IPython's autoreload where ``imp`` is gone (IPython 7.x on Python 3.12+).
+def _load_with_imp_shim(shell: Any) -> bool:
+    """Load IPython's autoreload where ``imp`` is gone (IPython 7.x on Python 3.12+).
 
     IPython 7.34's autoreload does ``from imp import reload`` and nothing else with ``imp``.
-    A stand-in ``imp`` holding ``importlib.reload`` is registered for the import only, then
-    removed, so no other code ever sees it. Returns True when the shim was needed.
+    A stand-in ``imp`` holding ``importlib.reload`` is registered while the extension loads,
+    then removed, so no other code ever sees it. IPython 7 puts its extensions folder on
+    ``sys.path`` and ``load_extension("autoreload")`` imports the file a second time, as
+    ``autoreload``: the stand-in must still be there then. Returns True when it was needed.
     """
     try:
         importlib.import_module("IPython.extensions.autoreload")
@@ -49,12 +51,14 @@ def _import_with_imp_shim() -> bool:
         if exc.name != "imp" or "imp" in sys.modules:
             raise
     else:
+        shell.extension_manager.load_extension(_EXTENSION)
         return False
     shim = types.ModuleType("imp", "colab_bootstrap stand-in: only reload, for IPython 7.x")
     shim.reload = importlib.reload  # type: ignore[attr-defined]
     sys.modules["imp"] = shim
     try:
         importlib.import_module("IPython.extensions.autoreload")
+        shell.extension_manager.load_extension(_EXTENSION)
     finally:
         if sys.modules.get("imp") is shim:
             del sys.modules["imp"]
@@ -96,8 +100,7 @@ def enable_autoreload(shell: Any | None = None) -> str:
     repaired = False
     try:
         if not _LOADED_NAMES & set(shell.extension_manager.loaded):
-            repaired = _import_with_imp_shim()
-            shell.extension_manager.load_extension(_EXTENSION)
+            repaired = _load_with_imp_shim(shell)
         shell.run_line_magic("autoreload", "2")
     except Exception as exc:  # noqa: BLE001 - a broken extension must not break setup()
         return (
