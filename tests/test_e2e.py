@@ -24,7 +24,6 @@ from typing import Any, NoReturn
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 import colab_bootstrap
 from colab_bootstrap._scan import copy_of
@@ -296,6 +295,10 @@ def _execute(
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, list[Any]]:
     """Run the cells with nbclient in ``kernel`` (registered under tmp_path); outputs by name."""
+    # Older jupyter_core warns at import unless told to use platformdirs (now its default).
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    from nbclient import NotebookClient  # only the kernel tests need Jupyter's client
+
     jupyter = tmp_path / "jupyter"
     for variable, folder in (
         ("JUPYTER_PATH", jupyter),
