@@ -182,11 +182,12 @@ def _make_venv(flavor: Flavor, where: Path) -> Path:
     python = _interpreter(flavor.python)
     uv = shutil.which("uv")
     if uv is not None:
-        subprocess.run([uv, "venv", "-q", "--seed", "-p", python, str(where)], check=True)
+        create = [uv, "venv", "-q", "--seed", "-p", python, str(where)]
         install = [uv, "pip", "install", "-q", "-p", str(where / "bin" / "python")]
     else:  # pragma: no cover - nox's e2e session installs uv
-        subprocess.run([python, "-m", "venv", str(where)], check=True)
+        create = [python, "-m", "venv", str(where)]
         install = [str(where / "bin" / "python"), "-m", "pip", "install", "-q"]
+    subprocess.run(create, check=True, timeout=300)
     subprocess.run([*install, *flavor.packages], check=True, timeout=600)
     assert (where / "bin" / "pip").exists()
     return where

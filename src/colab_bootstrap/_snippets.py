@@ -15,13 +15,10 @@ from typing import Any
 from . import _colab, _locate
 from ._errors import InvalidUrlError
 
-__all__ = ["DEFAULT_FILENAME", "DEFAULT_INSTALL_URL", "register_snippets", "snippets"]
+__all__ = ["DEFAULT_INSTALL_URL", "register_snippets", "snippets"]
 
 #: What the setup snippet installs, as ``!pip install -q <this>``.
 DEFAULT_INSTALL_URL = "git+https://github.com/colab-bootstrap/colab-bootstrap"
-
-#: Where ``colab-bootstrap snippet`` writes the notebook unless told otherwise.
-DEFAULT_FILENAME = "colab_bootstrap_snippets.ipynb"
 
 # One word that survives both IPython's `!` line (which expands $name and {expr}) and /bin/sh
 # (quotes, globs, redirections, separators): nothing else goes after `pip install -q`.
@@ -63,10 +60,10 @@ _TOOLS: tuple[tuple[str, str, str, str], ...] = (
 
 
 def _literal(value: object) -> str:
-    """Python source for ``value`` (str, path, bool, int, float or None), double-quoted."""
+    """Python source for ``value`` (str, path, bool, int or None), strings double-quoted."""
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, int)):
         return repr(value)
     if isinstance(value, str):
         text = repr(value)
@@ -75,7 +72,7 @@ def _literal(value: object) -> str:
         return text
     raise TypeError(
         f"setup option value {value!r} ({type(value).__name__}) cannot be written into a "
-        "notebook cell; pass a str, path, bool, number or None."
+        "notebook cell; pass a str, path, bool, int or None."
     )
 
 
