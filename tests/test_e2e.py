@@ -155,7 +155,7 @@ def _interpreter(name: str) -> str:
         )
         if probe.returncode == 0 and probe.stdout.split() == name[len("python") :].split("."):
             return found
-    _missing(f"{name} is not on PATH")
+    _missing(f"no working {name} on PATH")
 
 
 def _git(*args: str) -> str:
