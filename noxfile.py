@@ -1,4 +1,4 @@
-"""Development sessions: ``nox`` runs the default set (tests on 3.9-3.13, Colab pins, lint, types).
+"""Development sessions: ``nox`` runs the default set (tests, Colab pins, e2e, lint, types).
 
 Interpreters that are absent are skipped, except in CI (``CI`` set), where they are an error.
 """
@@ -23,12 +23,13 @@ def _group(name: str) -> list[str]:
     return list(nox.project.dependency_groups(PYPROJECT, name))
 
 
-def _pytest(session: nox.Session) -> None:
+def _pytest(session: nox.Session, *args: str) -> None:
     session.run(
         "coverage",
         "run",
         "-m",
         "pytest",
+        *args,
         *session.posargs,
         env={"COVERAGE_FILE": f".coverage.{session.name}"},
     )
@@ -38,14 +39,24 @@ def _pytest(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite (pass pytest options after --)."""
     session.install("-e", ".", *_group("test"))
-    _pytest(session)
+    _pytest(session, "-m", "not slow")
 
 
 @nox.session(python="3.12")
 def colab(session: nox.Session) -> None:
     """Run the test suite on Colab's pins: Python 3.12, IPython 7.34.0, ipykernel 6.17.1."""
     session.install("-e", ".", *_group("test"), *COLAB_PINS)
-    _pytest(session)
+    _pytest(session, "-m", "not slow")
+
+
+@nox.session(python="3.12")
+def e2e(session: nox.Session) -> None:
+    """Real Jupyter kernels (Colab's pins on 3.12, current IPython on 3.13) run the notebook.
+
+    The install cell installs the committed HEAD: commit before running this.
+    """
+    session.install("-e", ".", *_group("test"), "uv")
+    _pytest(session, "-m", "slow")
 
 
 def _gpu_tests(session: nox.Session, *, setuptools: bool) -> None:

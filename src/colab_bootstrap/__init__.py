@@ -16,6 +16,7 @@ from ._errors import (
     DriveNotFoundError,
     GpuNotAvailableError,
     InvalidProjectError,
+    InvalidUrlError,
     LinkConflictError,
     NotOnColabError,
     ProjectNotFoundError,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from ._live import ResetReport, StaleModule, reset, stale
     from ._requirements import RequirementsReport, requirements_report
     from ._setup import Project, setup
+    from ._snippets import register_snippets, snippets
     from ._update import UpdateStatus, check_update
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Gpu",
     "GpuNotAvailableError",
     "InvalidProjectError",
+    "InvalidUrlError",
     "LinkConflictError",
     "NotOnColabError",
     "Project",
@@ -58,9 +61,11 @@ __all__ = [
     "dedupe",
     "doctor",
     "gpus",
+    "register_snippets",
     "requirements_report",
     "reset",
     "setup",
+    "snippets",
     "stale",
 ]
 
@@ -83,6 +88,8 @@ _LAZY = {
     "stale": "_live",
     "DedupePlan": "_hygiene",
     "dedupe": "_hygiene",
+    "register_snippets": "_snippets",
+    "snippets": "_snippets",
 }
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import stat
 import sys
+import tempfile
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
-from ._errors import ColabBootstrapError, InvalidProjectError
+from ._errors import ColabBootstrapError
 from ._version import __version__
 
 __all__ = ["main"]
@@ -69,6 +74,24 @@ def _parser() -> argparse.ArgumentParser:
         "path", nargs="?", default=".", help="the project folder (default: the current folder)"
     )
     dedupe.add_argument("--apply", action="store_true", help="carry the plan out")
+
+    snippet = commands.add_parser(
+        "snippet",
+        help="write a Colab snippet notebook for a project",
+        description="Write a notebook of Colab snippets (set up PROJECT, doctor, reset, reset "
+        "with remount, dedupe dry run). Put it on Drive, open it in Colab and register its URL "
+        "under Tools > Settings > Site > Custom snippet notebook URL.",
+    )
+    snippet.add_argument("project", help="folder relative to My Drive, e.g. fastai_course2")
+    snippet.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        default="colab_bootstrap_snippets.ipynb",
+        help="where to write it (default: %(default)s)",
+    )
+    snippet.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    snippet.add_argument("--install-url", metavar="URL", help="what the setup snippet pip-installs")
     return parser
 
 
@@ -118,6 +141,56 @@ def _run_dedupe(args: argparse.Namespace) -> int:
     return 0 if plan.ok else 1
 
 
+def _write_new(path: Path, text: str, *, force: bool) -> str | None:
+    """Write ``text`` to ``path``; return an error message instead of clobbering anything."""
+    if path.is_dir():
+        return f"{path} is a folder. Pass -o a file name, e.g. -o {path / 'snippets.ipynb'}."
+    if not path.parent.is_dir():
+        return f"cannot write {path}: the folder {path.parent} does not exist. Create it first."
+    try:
+        if not (force and path.exists()):
+            with path.open("x", encoding="utf-8") as handle:
+                handle.write(text)
+            return None
+        # --force: the old file is replaced in one step, keeping its permissions.
+        handle_fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(handle_fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    except FileExistsError:
+        return f"{path} already exists and was left as it is. Pass --force to overwrite it."
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror or exc}."
+    return None
+
+
+def _run_snippet(args: argparse.Namespace) -> int:
+    from ._snippets import snippets  # noqa: PLC0415 - keep --version instant
+
+    options = {"install_url": args.install_url} if args.install_url else {}
+    notebook = snippets(args.project, **options)
+    text = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    path = Path(args.output)
+    problem = _write_new(path, text, force=args.force)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    count = sum(1 for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    print(f"wrote {path}: {count} snippets for {args.project!r}")
+    print(
+        "next: 1. put it on Google Drive; 2. open it in Colab and copy its URL; 3. paste the "
+        "URL under Tools > Settings > Site > Custom snippet notebook URL (or run "
+        "colab_bootstrap.register_snippets(URL) in Colab). Then search 'colab_bootstrap' in "
+        "Insert > Code snippets."
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 failure, 2 bad arguments)."""
     parser = _parser()
@@ -125,16 +198,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handlers = {"dedupe": _run_dedupe, "doctor": _run_doctor, "setup": _run_setup}
+    handlers = {
+        "dedupe": _run_dedupe,
+        "doctor": _run_doctor,
+        "setup": _run_setup,
+        "snippet": _run_snippet,
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             status = handlers[args.command](args)
-        except InvalidProjectError as exc:
-            status = 2
-            print(f"error: {exc}", file=sys.stderr)
         except ColabBootstrapError as exc:
-            status = 1
+            # A bad value on the command line (project name, URL) is a bad argument: exit 2.
+            status = 2 if isinstance(exc, ValueError) else 1
             print(f"error: {exc}", file=sys.stderr)
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)

@@ -9,6 +9,7 @@ __all__ = [
     "DriveNotFoundError",
     "GpuNotAvailableError",
     "InvalidProjectError",
+    "InvalidUrlError",
     "LinkConflictError",
     "NotOnColabError",
     "ProjectNotFoundError",
@@ -22,6 +23,10 @@ class ColabBootstrapError(Exception):
 
 class InvalidProjectError(ColabBootstrapError, ValueError):
     """The project name is not a folder path relative to My Drive."""
+
+
+class InvalidUrlError(ColabBootstrapError, ValueError):
+    """A URL argument (install URL, snippet notebook URL) cannot be used as given."""
 
 
 class DriveNotFoundError(ColabBootstrapError):

@@ -1,0 +1,199 @@
+"""Snippet notebooks for Colab: ``snippets()`` builds one, ``register_snippets()`` registers it.
+
+A snippet notebook is a plain notebook in which each ``# Title`` markdown cell names the code
+cells under it; Colab's snippet search finds them by that title (COLAB.md). The notebook is
+built here as a plain dict: writing one needs no nbformat.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+from typing import Any
+
+from . import _colab, _locate
+from ._errors import InvalidUrlError
+
+__all__ = ["DEFAULT_INSTALL_URL", "register_snippets", "snippets"]
+
+#: What the setup snippet installs, as ``!pip install -q <this>``.
+DEFAULT_INSTALL_URL = "git+https://github.com/colab-bootstrap/colab-bootstrap"
+
+# One word that survives both IPython's `!` line (which expands $name and {expr}) and /bin/sh
+# (quotes, globs, redirections, separators): nothing else goes after `pip install -q`.
+_SHELL_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~:/@%+=,#!-]*")
+_SNIPPET_URL = re.compile(r"https?://[^\s\"'<>]+")
+
+# (cell id, title, what it does, the code). The setup snippet comes first and is built per
+# project; these follow it, each calling one public function of the installed package.
+_TOOLS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "doctor",
+        "colab_bootstrap: doctor",
+        "Checks the runtime, Drive, the project folder and the loaded modules, and says how "
+        "to fix each problem it finds. Changes nothing.",
+        "colab_bootstrap.doctor()",
+    ),
+    (
+        "reset",
+        "colab_bootstrap: reset",
+        "Reloads the project modules whose files changed since they were imported (even when "
+        "autoreload missed the edit) and rebinds the names `from module import *` gave you.",
+        "colab_bootstrap.reset()",
+    ),
+    (
+        "reset-remount",
+        "colab_bootstrap: reset with remount",
+        "Like reset, after flushing and remounting Google Drive: for edits that Drive has not "
+        "shown to this runtime yet, or stale `name (1).py` copies.",
+        "colab_bootstrap.reset(remount=True)",
+    ),
+    (
+        "dedupe",
+        "colab_bootstrap: dedupe (dry run)",
+        "Lists the `name (1).py` copies Drive sync made in the project and what dedupe would "
+        "keep. A dry run: nothing is moved (`dedupe(apply=True)` carries the plan out).",
+        "colab_bootstrap.dedupe()",
+    ),
+)
+
+
+def _literal(value: object) -> str:
+    """Python source for ``value`` (str, path, bool, int or None), strings double-quoted."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, str):
+        text = repr(value)
+        if text.startswith("'") and '"' not in value:
+            text = f'"{text[1:-1]}"'
+        return text
+    raise TypeError(
+        f"setup option value {value!r} ({type(value).__name__}) cannot be written into a "
+        "notebook cell; pass a str, path, bool, int or None."
+    )
+
+
+def _setup_call(project: str, options: dict[str, object]) -> str:
+    from ._setup import setup  # noqa: PLC0415 - only its signature is needed, and only here
+
+    accepted = [
+        name
+        for name, parameter in inspect.signature(setup).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"snippets() got setup option(s) {', '.join(map(repr, unknown))} that setup() does "
+            f"not take; it takes {', '.join(accepted)}."
+        )
+    arguments = [_literal(project)] + [f"{k}={_literal(v)}" for k, v in options.items()]
+    return f"colab_bootstrap.setup({', '.join(arguments)})"
+
+
+def _check_install_url(install_url: object) -> str:
+    if not isinstance(install_url, str) or not _SHELL_WORD.fullmatch(install_url):
+        raise InvalidUrlError(
+            f"install_url {install_url!r} cannot go on the `!pip install` line: it must be one "
+            "word made of letters, digits and . _ ~ : / @ % + = , # ! - (no spaces, quotes, $, "
+            "braces or < >). Percent-encode other characters (a space is %20), e.g. "
+            f"{DEFAULT_INSTALL_URL + '@main'!r}."
+        )
+    return install_url
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def _markdown(cell_id: str, title: str, body: str) -> dict[str, Any]:
+    return {
+        "cell_type": "markdown",
+        "id": f"{cell_id}-title",
+        "metadata": {},
+        "source": _lines(f"# {title}\n\n{body}"),
+    }
+
+
+def _code(cell_id: str, source: str) -> dict[str, Any]:
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": f"{cell_id}-code",
+        "metadata": {},
+        "outputs": [],
+        "source": _lines(source),
+    }
+
+
+def snippets(
+    project: str, *, install_url: str = DEFAULT_INSTALL_URL, **setup_options: object
+) -> dict[str, Any]:
+    """Build a Colab snippet notebook for ``project`` (an nbformat 4 notebook as a dict).
+
+    The snippets, each an H1 markdown title with a code cell under it:
+    "colab_bootstrap: set up <project>" (install cell plus ``setup()``), "... doctor",
+    "... reset", "... reset with remount" and "... dedupe (dry run)". Save the dict as JSON
+    (``json.dump``) to get the ``.ipynb`` file, or use ``colab-bootstrap snippet PROJECT``.
+
+    Args:
+        project: the folder relative to My Drive, as ``setup()`` takes it.
+        install_url: what ``!pip install -q`` installs in the setup snippet.
+        **setup_options: keyword arguments written into the ``setup()`` call, e.g.
+            ``gpu="require"``; only ``setup()``'s own keyword arguments are accepted.
+
+    Raises:
+        InvalidProjectError: a bad project name.
+        InvalidUrlError: an install URL that cannot go on a shell line as one word.
+        TypeError: an option ``setup()`` does not take, or a value that is not a literal.
+    """
+    name = str(_locate.validate_project(project))
+    url = _check_install_url(install_url)
+    setup_source = (
+        f"!pip install -q {url}\nimport colab_bootstrap\n{_setup_call(name, setup_options)}"
+    )
+    cells = [
+        _markdown(
+            "setup",
+            f"colab_bootstrap: set up {name}",
+            f"Installs colab_bootstrap, mounts Google Drive, checks the GPU and makes the "
+            f"folder `{name}` in My Drive importable, with autoreload on. Safe to re-run.",
+        ),
+        _code("setup", setup_source),
+    ]
+    for cell_id, title, body, call in _TOOLS:
+        cells += [
+            _markdown(cell_id, title, body),
+            _code(cell_id, f"import colab_bootstrap\n{call}"),
+        ]
+    return {
+        "cells": cells,
+        "metadata": {
+            "colab": {"provenance": []},
+            "kernelspec": {"display_name": "Python 3", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def register_snippets(url: str) -> None:
+    """Make Colab offer the snippets of the notebook at ``url`` (Colab only).
+
+    Calls ``google.colab.snippets.register``. Off Colab, paste the URL in Colab under
+    Tools > Settings > Site > Custom snippet notebook URL instead.
+
+    Raises:
+        InvalidUrlError: ``url`` is not an http(s) URL.
+        NotOnColabError: not on a Colab runtime.
+    """
+    if not _SNIPPET_URL.fullmatch(str(url)):  # str(): None or a Path must not match
+        raise InvalidUrlError(
+            f"{url!r} is not a notebook URL. Open the snippet notebook in Colab and copy the "
+            "address from the browser, e.g. 'https://colab.research.google.com/drive/<id>'."
+        )
+    _colab.register_snippets(url)
