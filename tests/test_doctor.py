@@ -442,3 +442,20 @@ def test_stale_skip_ok_and_warn(mydrive: Path) -> None:
     assert any("fresh_mod" in d and "changed" in d for d in check.details)
     assert check.fix is not None
     assert "reset()" in check.fix
+
+
+def test_copies_and_windows_paths_ok_then_warn(mydrive: Path) -> None:
+    """A '(1)' copy and a backslash path warn with the dedupe call and the pathlib advice."""
+    folder = _project(mydrive, files={"prep.py": "X = 1\n"})
+    assert colab_bootstrap.doctor("proj", network=False)["Copies and Windows paths"].status == "ok"
+    (folder / "prep (1).py").write_text("X = 2\n")
+    (folder / "train.py").write_text("DATA = '..\\\\..\\\\data'\n")
+    check = colab_bootstrap.doctor("proj", network=False)["Copies and Windows paths"]
+    assert check.status == "warn"
+    text = "\n".join(check.details)
+    assert "copy: prep.py: prep (1).py" in text
+    assert "Windows path: train.py:1" in text
+    assert check.fix is not None
+    assert f"dedupe({str(folder)!r}, apply=True)" in check.fix
+    assert "pathlib" in check.fix
+    assert (folder / "prep (1).py").exists()

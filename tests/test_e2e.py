@@ -70,6 +70,7 @@ def test_readme_local_run_leaves_the_example_folder_untouched(tmp_path: Path) ->
     """The README's one command runs on examples/MyDrive and changes nothing in it."""
     commands = _readme_commands()
     assert ["setup", "fastai_course2", "--drive", "examples/MyDrive"] in commands
+    assert ["doctor", "fastai_course2", "--drive", "examples/MyDrive", "--offline"] in commands
     before = _tree_digest(EXAMPLES)
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     for arguments in commands:
@@ -87,6 +88,10 @@ def test_readme_local_run_leaves_the_example_folder_untouched(tmp_path: Path) ->
         if arguments[0] == "setup":
             assert proc.returncode == 0, proc.stderr
             assert "project 'fastai_course2' is ready" in proc.stdout
+        if arguments[0] == "doctor":
+            assert proc.returncode == 1, proc.stdout  # the unmet requirements fail
+            for finding in ("preprocessing (1).py", "Windows path: training.py", "missing: "):
+                assert finding in proc.stdout, proc.stdout
     assert _tree_digest(EXAMPLES) == before
 
 

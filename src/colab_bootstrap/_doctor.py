@@ -562,9 +562,39 @@ def _check_root_crowding(ctx: _Context) -> Check:
     )
 
 
-def _check_hygiene(_ctx: _Context) -> Check:
+def _check_hygiene(ctx: _Context) -> Check:
+    scan = _project_scan(ctx)
+    if scan is None or ctx.folder is None:
+        return Check("Copies and Windows paths", "skip", "no project folder to look in")
+    from ._hygiene import copy_groups, dedupe_command, windows_paths  # noqa: PLC0415
+
+    groups = copy_groups(scan)
+    lint = windows_paths(scan)
+    details = [f"copy: {group}" for group in groups]
+    details += [
+        f"Windows path: {f.where}: {f.literal} -> {f.rewrite} ({f.problem})" for f in lint.findings
+    ]
+    if lint.stopped:
+        details.append(f"path check stopped early: {lint.why_stopped}")
+    details += _truncation(scan)
+    summary = (
+        f"{len(groups)} group(s) of Drive sync copies, {len(lint.findings)} Windows-only "
+        f"path(s) in {lint.checked} file(s) checked"
+    )
+    fixes = []
+    if groups:
+        fixes.append(
+            "Keep the newest of each group under the plain name, the rest moved to a trash "
+            f"folder, nothing deleted: colab_bootstrap.dedupe({str(ctx.folder)!r}, apply=True) "
+            f"(or: {dedupe_command(ctx.folder)}); look first with dedupe() alone."
+        )
+    if lint.findings:
+        fixes.append(
+            "Colab runs Linux: build paths with pathlib (the rewrites above) or '/' separators."
+        )
+    status: Status = "warn" if fixes else "ok"
     return Check(
-        "Copies and Windows paths", "skip", "the Drive-hygiene checks are not available yet"
+        "Copies and Windows paths", status, summary, tuple(details), "\n".join(fixes) or None
     )
 
 
