@@ -360,9 +360,11 @@ def test_notebook_in_a_real_kernel(
     row = re.search(r">autoreload</td><td[^>]*>(.*?)</td>", setup_html)
     assert row is not None, setup_html
     assert row[1] == flavor.autoreload, setup_text
+    # One mount by the setup cell, one forced remount by the "reset with remount" snippet.
     assert [call["mountpoint"] for call in fake_colab.calls("mounted")] == [
         str(fake_colab.mountpoint)
-    ]
+    ] * 2
+    assert [call["force_remount"] for call in fake_colab.calls("mount")] == [False, True]
     link = fake_colab.content / PROJECT
     assert link.is_symlink()
     assert link.resolve() == project.resolve()
@@ -381,3 +383,8 @@ def test_notebook_in_a_real_kernel(
     assert _text(out["fresh"]) == "[]\n"
     assert _text(out["doctor"]).splitlines()[0] == "bool"
     assert "colab_bootstrap doctor" in _html(out["doctor"])
+    # The generated snippets, run as they are in the same kernel.
+    assert "colab_bootstrap doctor" in _html(out["doctor-code"])
+    assert "mymodule" in _html(out["reset-code"])
+    assert "remount" in _html(out["reset-remount-code"]).lower()
+    assert "dedupe" in _html(out["dedupe-code"]).lower()
