@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -310,6 +311,23 @@ def test_star_import_gains_new_names_without_overwriting_the_users(
     assert "b" not in notebook
     assert report.added == ("shout", "c")
     assert "names added    2: shout, c" in str(report)
+
+
+def test_names_holding_objects_an_in_place_reload_replaced_are_rebound(
+    proj: Path, notebook: Namespace
+) -> None:
+    """After an in-place reload (IPython 7's autoreload), the notebook's old objects still count."""
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "from preprocessing import *\nfrom preprocessing import greet as hello")
+    module = sys.modules["preprocessing"]
+    importlib.reload(module)  # what autoreload does: new objects in the module, old ones kept
+    assert notebook["greet"] is not module.greet
+    edit(proj / "preprocessing.py", '"old"', '"new"')
+
+    report = colab_bootstrap.reset()
+
+    assert run(notebook, "greet(), hello(), Thing.kind") == ("new", "new", "new")
+    assert {"greet", "hello=preprocessing.greet", "Thing"} <= set(report.rebound)
 
 
 def test_function_removed_from_the_file_keeps_its_old_binding(

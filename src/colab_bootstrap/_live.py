@@ -508,7 +508,7 @@ def _bindings(names: dict[str, Any], old: dict[str, types.ModuleType]) -> list[_
         if id(value) in modules:
             found.append(_Binding(name, modules[id(value)], None, value))
             continue
-        candidates = sources.get(id(value), [])
+        candidates = sources.get(id(value), []) or _defined_in(value, old)
         same_name = [c for c in candidates if c[1] == name]
         if not same_name and _may_be_shared(value):
             continue  # `x = 3` is not `from config import N` just because 3 is 3
@@ -521,12 +521,36 @@ def _bindings(names: dict[str, Any], old: dict[str, types.ModuleType]) -> list[_
     return found
 
 
+def _defined_in(value: object, old: dict[str, types.ModuleType]) -> list[tuple[str, str]]:
+    """(module, attr) for a function or class a project module defines at its top level.
+
+    Catches objects that are no longer the module's attribute but still came from it: IPython
+    7's autoreload reloads a module in place and patches the *old* function objects the
+    notebook holds, so ``from m import f`` leaves a notebook ``f`` that is not ``m.f``.
+    """
+    if not isinstance(value, (types.FunctionType, type)):
+        return []
+    module_name = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", "")
+    if module_name not in old or "." in qualname or not hasattr(old[module_name], qualname):
+        return []
+    return [(module_name, qualname)]
+
+
+def _from_module(value: object, module_name: str, attr: str, module: types.ModuleType) -> bool:
+    if value is getattr(module, attr, _MISSING):
+        return True
+    return _defined_in(value, {module_name: module}) == [(module_name, attr)]
+
+
 def _star_imports(names: dict[str, Any], old: dict[str, types.ModuleType]) -> list[str]:
     """Modules whose every public name is bound to the same object: ``from m import *``."""
     found = []
     for module_name, module in old.items():
         public = _public_names(module)
-        if public and all(names.get(n, _MISSING) is getattr(module, n, None) for n in public):
+        if public and all(
+            n in names and _from_module(names[n], module_name, n, module) for n in public
+        ):
             found.append(module_name)
     return found
 
