@@ -80,10 +80,21 @@ def _time_process(argv: list[str], env: dict[str, str], before: Callable[[], Non
     return time.perf_counter() - start
 
 
+def _child_env(env: dict[str, str]) -> dict[str, str]:
+    """Children may write byte-code: an installed package has it (pip compiles on install)."""
+    return {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _interleaved(
     ours: list[str], base: list[str], env: dict[str, str], repeat: int, before: Callable[[], None]
 ) -> tuple[float, float]:
-    """Run two commands alternately ``repeat`` times each; return both medians."""
+    """Run two commands alternately ``repeat`` times each, after one untimed warm-up each.
+
+    The warm-up writes the byte-code caches, as a first import after `pip install` finds them.
+    """
+    env = _child_env(env)
+    _time_process(ours, env, before)
+    _time_process(base, env, before)
     a, b = [], []
     for _ in range(repeat):
         a.append(_time_process(ours, env, before))

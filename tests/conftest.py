@@ -19,6 +19,7 @@ import pytest
 
 import colab_bootstrap._gpu
 import colab_bootstrap._live
+import colab_bootstrap._probe
 import colab_bootstrap._setup
 
 TESTS = Path(__file__).parent
@@ -42,7 +43,7 @@ def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(colab_bootstrap._live, "_roots", [])
     monkeypatch.setattr(colab_bootstrap._live, "_records", weakref.WeakKeyDictionary())
     monkeypatch.setattr(colab_bootstrap._gpu, "_cache", None)
-    monkeypatch.setattr(colab_bootstrap._gpu, "_pending", None)
+    monkeypatch.setattr(colab_bootstrap._probe, "_pending", None)
     yield
     sys.path[:] = saved_path
     sys.meta_path[:] = saved_meta_path

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from ._gpu import Gpu, gpus
     from ._hygiene import DedupePlan, dedupe
     from ._live import ResetReport, StaleModule, reset, stale
+    from ._project import Project
     from ._requirements import RequirementsReport, requirements_report
-    from ._setup import Project, setup
+    from ._setup import setup
     from ._snippets import register_snippets, snippets
     from ._update import UpdateStatus, check_update
 
@@ -76,7 +77,7 @@ _LAZY = {
     "doctor": "_doctor",
     "Gpu": "_gpu",
     "gpus": "_gpu",
-    "Project": "_setup",
+    "Project": "_project",
     "setup": "_setup",
     "RequirementsReport": "_requirements",
     "requirements_report": "_requirements",

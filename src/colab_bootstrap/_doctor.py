@@ -215,7 +215,7 @@ def _check_environment(ctx: _Context) -> Check:
         f"IPython {env['ipython']} (running inside IPython: {env['in IPython']})",
         f"colab_bootstrap installed from: {ctx.origin}",
     )
-    restart = restart_needed()
+    restart = restart_needed(origin=ctx.origin)
     if restart:
         return Check("Environment", "warn", summary, details, restart)
     return Check("Environment", "ok", summary, details)

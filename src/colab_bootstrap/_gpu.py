@@ -16,22 +16,16 @@ computed once per process; ``refresh=True`` checks again.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import importlib
 import importlib.util
 import math
-import os
 import re
-import shutil
-import signal
-import subprocess
 import threading
-import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from . import _probe
 from ._render import html_table, text_block
 
 __all__ = [
@@ -54,15 +48,9 @@ TPU_DEVICE_GLOBS: tuple[str, ...] = ("/dev/accel*",)
 TPU_MODULES: tuple[str, ...] = ("libtpu",)
 """Top-level packages whose presence means a TPU runtime (found, never imported)."""
 
-PROC_DIR = "/proc"
-"""Where the processes of this machine are listed (Linux); used to end a hung GPUtil child."""
-
-_GRACE = 0.5  # seconds allowed for killed processes to go and their pipes to close
-_QUERY_FLAG = b"--query-gpu="  # in the command line of the nvidia-smi that GPUtil runs
 _LIST_LINE = re.compile(r"GPU (\d+): (\S(?:.*\S)?) \(UUID: (GPU-[0-9A-Fa-f-]+)\)")
 _MIG_LINE = re.compile(r"MIG \S+\s+Device\s+\d+: \(UUID: MIG-[^)]*\)")
 _UNKNOWN = frozenset({"", "[N/A]", "[Not Supported]", "N/A"})
-_MAX_TEXT = 300
 
 _SWITCH_ON = (
     "To use a GPU in Colab: Runtime > Change runtime type > Hardware accelerator > a GPU "
@@ -148,18 +136,7 @@ class GpuCheck:
 
 
 _cache: GpuCheck | None = None
-_pending: _Pending | None = None
 _lock = threading.Lock()
-
-
-def _short(text: str) -> str:
-    """Squash output to one line of readable length for messages."""
-    line = " ".join(text.split())
-    return line if len(line) <= _MAX_TEXT else line[: _MAX_TEXT - 3] + "..."
-
-
-def _error_text(exc: BaseException) -> str:
-    return _short(f"{type(exc).__name__}: {exc}")
 
 
 # --- nvidia-smi -L -------------------------------------------------------------------------
@@ -177,7 +154,7 @@ class _Listing:
 def _parse_listing(code: int, out: bytes, err: bytes) -> _Listing:
     """Parse ``nvidia-smi -L`` strictly: GPUs only from exit code 0 and whole GPU lines."""
     text = out.decode("utf-8", "replace")
-    said = _short(text) or _short(err.decode("utf-8", "replace")) or "no output"
+    said = _probe.short(text) or _probe.short(err.decode("utf-8", "replace")) or "no output"
     if code != 0:
         return _Listing(problem=f"nvidia-smi -L failed with exit code {code}: {said}")
     found: list[Gpu] = []
@@ -188,49 +165,10 @@ def _parse_listing(code: int, out: bytes, err: bytes) -> _Listing:
         if match:
             found.append(Gpu(int(match[1]), match[2], match[3]))
         elif line and not _MIG_LINE.fullmatch(line):
-            unexpected.append(_short(line))
+            unexpected.append(_probe.short(line))
     if not found:
         return _Listing(problem=f"nvidia-smi -L listed no GPU: {said}")
     return _Listing(tuple(found), None, tuple(unexpected))
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(OSError):  # already gone
-        os.killpg(pid, signal.SIGKILL)
-
-
-class _ListRun:
-    """``nvidia-smi -L`` started in its own session, so a hang is ended with its children."""
-
-    def __init__(self, smi: str) -> None:
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.error: str | None = None
-        try:
-            self.proc = subprocess.Popen(
-                [smi, "-L"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        except (OSError, ValueError) as exc:
-            self.error = f"nvidia-smi could not be run: {_error_text(exc)}"
-
-    def finish(self, deadline: float, timeout: float) -> _Listing:
-        if self.proc is None:
-            return _Listing(problem=self.error)
-        proc = self.proc
-        try:
-            out, err = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _kill_group(proc.pid)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.communicate(timeout=_GRACE)  # reap; a process stuck in the driver stays
-            return _Listing(
-                problem=f"nvidia-smi -L did not answer within {timeout:g}s "
-                "(the GPU driver seems hung)"
-            )
-        return _parse_listing(proc.returncode, out, err)
 
 
 # --- GPUtil --------------------------------------------------------------------------------
@@ -263,96 +201,6 @@ def _from_gputil(gpu: Any) -> Gpu:
     )
 
 
-class _GputilRun:
-    """``GPUtil.getGPUs()`` in a daemon thread: it cannot block the caller or the exit."""
-
-    def __init__(self) -> None:
-        self.gpus: tuple[Gpu, ...] = ()
-        self.error: str | None = None
-        self._cancelled = threading.Event()
-        # GPUtil is imported in the thread too: its import (distutils through setuptools on
-        # 3.12+) then overlaps with whatever the caller does meanwhile.
-        self.thread: threading.Thread | None = threading.Thread(
-            target=self._run, name="colab_bootstrap-GPUtil", daemon=True
-        )
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            with warnings.catch_warnings():
-                # GPUtil imports distutils (deprecated on 3.10 and 3.11): not the user's concern.
-                warnings.simplefilter("ignore")
-                gputil = importlib.import_module("GPUtil")
-        except Exception as exc:  # noqa: BLE001 - any failure to import means: use nvidia-smi -L
-            self.error = f"GPUtil could not be imported: {_error_text(exc)}"
-            return
-        try:
-            if self._cancelled.is_set():
-                return
-            found = gputil.getGPUs()
-            self.gpus = tuple(_from_gputil(gpu) for gpu in found)
-        except Exception as exc:  # noqa: BLE001 - GPUtil parses error text as data
-            self.error = f"GPUtil failed: {_error_text(exc)}"
-
-    def finish(self, deadline: float, timeout: float) -> tuple[tuple[Gpu, ...], str | None]:
-        """Wait until the deadline; return the GPUs and the error (a hang is one)."""
-        if self.thread is None:
-            return self.gpus, self.error
-        self.thread.join(max(0.0, deadline - time.monotonic()))
-        if not self.thread.is_alive():
-            return self.gpus, self.error
-        self._cancelled.set()
-        killed = _kill_query_children()
-        self.thread.join(_GRACE)
-        return (), f"GPUtil did not answer within {timeout:g}s (nvidia-smi hung); " + (
-            "its nvidia-smi was stopped"
-            if killed and not self.thread.is_alive()
-            else "its nvidia-smi could not be stopped and is left waiting in the background"
-        )
-
-
-def _process_table() -> dict[int, int]:
-    """Map pid to parent pid for every process listed in PROC_DIR (empty if none)."""
-    table: dict[int, int] = {}
-    with contextlib.suppress(OSError):
-        for entry in os.listdir(PROC_DIR):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(os.path.join(PROC_DIR, entry, "stat"), "rb") as stat:
-                    fields = stat.read().rsplit(b")", 1)[1].split()
-                table[int(entry)] = int(fields[1])
-            except (OSError, IndexError, ValueError):  # gone meanwhile, or unreadable
-                continue
-    return table
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(os.path.join(PROC_DIR, str(pid), "cmdline"), "rb") as cmdline:
-            return cmdline.read()
-    except OSError:
-        return b""
-
-
-def _kill_query_children() -> bool:
-    """SIGKILL the hung ``nvidia-smi --query-gpu`` children of this process, and theirs.
-
-    GPUtil starts nvidia-smi in our own process group with no handle for us, so its
-    process tree is found through PROC_DIR. Returns whether any such child was found.
-    """
-    table = _process_table()
-    me = os.getpid()
-    roots = [pid for pid, ppid in table.items() if ppid == me and _QUERY_FLAG in _cmdline(pid)]
-    doomed = list(roots)
-    for parent in doomed:  # grows while walking: children, grandchildren, ...
-        doomed.extend(pid for pid, ppid in table.items() if ppid == parent)
-    for pid in doomed:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    return bool(roots)
-
-
 # --- TPU -----------------------------------------------------------------------------------
 
 
@@ -375,18 +223,6 @@ def _tpu_evidence() -> str | None:
 # --- the check -----------------------------------------------------------------------------
 
 
-def _find_nvidia_smi() -> tuple[str | None, str]:
-    """The runnable nvidia-smi on PATH, or None and why not."""
-    smi = shutil.which("nvidia-smi")
-    if smi is not None:
-        return smi, ""
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = os.path.join(folder or ".", "nvidia-smi")
-        if os.path.isfile(candidate):
-            return None, f"{candidate} is not executable, so no GPU can be listed"
-    return None, "nvidia-smi is not on PATH: no NVIDIA driver on this runtime"
-
-
 def _no_gpu(reason: str, smi: str | None, notes: list[str], gputil_error: str | None) -> GpuCheck:
     tpu = _tpu_evidence()
     if tpu is not None:
@@ -396,22 +232,15 @@ def _no_gpu(reason: str, smi: str | None, notes: list[str], gputil_error: str | 
     return GpuCheck((), "cpu", reason, smi, tuple(notes), gputil_error)
 
 
-class _Pending:
-    """A check under way: both probes started at once, collected by ``finish()``."""
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
-        self.smi, self.missing = _find_nvidia_smi()
-        self.runs = (_ListRun(self.smi), _GputilRun()) if self.smi is not None else None
-
-    def finish(self) -> GpuCheck:
-        if self.runs is None:
-            return _no_gpu(self.missing, None, [], f"not run: {self.missing}")
-        listing_run, gputil = self.runs
-        listing = listing_run.finish(self.deadline, self.timeout)
-        gputil_gpus, gputil_error = gputil.finish(self.deadline, self.timeout)
-        return _combine(listing, gputil_gpus, gputil_error, self.smi)
+def _collect(probes: _probe.Probes) -> GpuCheck:
+    """Wait for both probes (one deadline) and combine what they said."""
+    if probes.runs is None:
+        return _no_gpu(probes.missing, None, [], f"not run: {probes.missing}")
+    listing_run, gputil_run = probes.runs
+    said = listing_run.finish(probes.deadline, probes.timeout)
+    listing = _Listing(problem=said) if isinstance(said, str) else _parse_listing(*said)
+    found, gputil_error = gputil_run.finish(probes.deadline, probes.timeout)
+    return _combine(listing, tuple(_from_gputil(gpu) for gpu in found), gputil_error, probes.smi)
 
 
 def _combine(
@@ -446,12 +275,13 @@ def check(timeout: float = DEFAULT_TIMEOUT, *, refresh: bool = False) -> GpuChec
         ValueError: timeout is not a positive, finite number of seconds.
     """
     _validate(timeout)
-    global _cache, _pending  # noqa: PLW0603 - one result per process, by design
+    global _cache  # noqa: PLW0603 - one result per process, by design
     with _lock:
         if _cache is None or refresh:
-            pending = _pending if _pending is not None and not refresh else None
-            _pending = None
-            _cache = (pending or _Pending(float(timeout))).finish()
+            pending = _probe.take()
+            if pending is None or refresh:
+                pending = _probe.Probes(float(timeout))
+            _cache = _collect(pending)
         return _cache
 
 
@@ -462,10 +292,8 @@ def prefetch(timeout: float = DEFAULT_TIMEOUT) -> None:
     Does nothing when this process already has a result or a check under way.
     """
     _validate(timeout)
-    global _pending  # noqa: PLW0603
-    with _lock:
-        if _cache is None and _pending is None:
-            _pending = _Pending(float(timeout))
+    if _cache is None:
+        _probe.start(float(timeout))
 
 
 def _validate(timeout: float) -> None:

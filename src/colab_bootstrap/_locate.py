@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ._errors import DriveNotFoundError, InvalidProjectError, ProjectNotFoundError
+from ._setup import DRIVE_ENV
 
 __all__ = [
     "DRIVE_ENV",
@@ -26,8 +27,6 @@ __all__ = [
     "validate_project",
 ]
 
-#: Environment variable that points at the My Drive folder (takes priority after drive_dir).
-DRIVE_ENV = "COLAB_BOOTSTRAP_DRIVE"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")

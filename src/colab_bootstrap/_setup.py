@@ -1,4 +1,9 @@
-"""``setup()`` and ``Project``: mount, GPU check, link, ``sys.path``, byte-code, autoreload."""
+"""``setup()``: one call that makes a Drive project folder importable in this notebook.
+
+This module is light on purpose: ``setup()`` starts the GPU probes first and only then imports
+the modules that do the work (``_wiring``, ``_project``...), so nvidia-smi answers while they
+load and while Drive is mounted. A re-run of the same call takes the fast path below.
+"""
 
 from __future__ import annotations
 
@@ -6,73 +11,27 @@ import os
 import stat
 import sys
 import warnings
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-from . import _colab, _gpu, _ipython, _live, _locate, _log
-from ._errors import (
-    ColabBootstrapWarning,
-    DriveMountError,
-    GpuNotAvailableError,
-    LinkConflictError,
-)
-from ._render import html_table, text_block
-
-__all__ = ["Project", "current_project", "projects", "setup"]
-
-
-DEFAULT_MOUNTPOINT = "/content/drive"
-DEFAULT_CONTENT_DIR = "/content"
+from . import _ipython, _probe
+from ._errors import ColabBootstrapWarning, GpuNotAvailableError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
     from typing import Literal
 
+    from ._gpu import GpuCheck
+    from ._project import Project
+
     GpuPolicy = Literal["warn", "require", "ignore"]
 
+__all__ = ["current_project", "projects", "setup"]
 
-@dataclass(frozen=True)
-class Project:
-    """A project folder that ``setup()`` made importable."""
 
-    name: str
-    path: Path
-    link: Path | None
-    drive_dir: Path
-    on_colab: bool
-    gpus: tuple[_gpu.Gpu, ...]
-    autoreload: str
-    sys_path_entry: str = ""
-    accelerator: str = ""
-    pycache_prefix: str | None = None
-    mountpoint: str | None = None  # Colab's Drive mountpoint setup() used; None off Colab
-    notes: tuple[str, ...] = field(default=())
-    installed: tuple[str, ...] | None = None
-
-    def _rows(self) -> list[tuple[str, str]]:
-        return [
-            ("folder", str(self.path)),
-            ("link", str(self.link) if self.link else "none (off Colab)"),
-            ("on sys.path", self.sys_path_entry),
-            ("runtime", "Colab" if self.on_colab else "not Colab"),
-            ("accelerator", self.accelerator or "not checked"),
-            ("autoreload", self.autoreload),
-            ("byte-code", self.pycache_prefix or "Python's default (__pycache__ next to files)"),
-            *self._installed_rows(),
-            *(("note", note) for note in self.notes),
-        ]
-
-    def _installed_rows(self) -> list[tuple[str, str]]:
-        if self.installed is None:
-            return []
-        return [("installed", ", ".join(self.installed) or "nothing (requirements already met)")]
-
-    def __str__(self) -> str:
-        return text_block(f"colab_bootstrap: project {self.name!r} is ready", self._rows())
-
-    def _repr_html_(self) -> str:
-        return html_table(f"colab_bootstrap: project {self.name!r} is ready", self._rows())
-
+DEFAULT_MOUNTPOINT = "/content/drive"
+DEFAULT_CONTENT_DIR = "/content"
+#: Environment variable that points at the My Drive folder (after drive_dir, before the rest).
+DRIVE_ENV = "COLAB_BOOTSTRAP_DRIVE"
+_GPU_TIMEOUT = 5.0  # seconds; the same default as gpus()
 
 _projects: dict[str, Project] = {}
 
@@ -113,102 +72,29 @@ def _repeat(key: tuple[object, ...], gpu: str, *, autoreload: bool) -> Project |
             return None
     except OSError:
         return None
-    _gpu_check(gpu)  # the cached result: warns or raises again, spawns nothing
+    _gpu_check(gpu, stacklevel=4)  # the cached result: warns or raises again, spawns nothing
     if autoreload and _ipython.get_shell() is not None:
         state = _ipython.enable_autoreload()
         if state != done.autoreload:
+            from dataclasses import replace  # noqa: PLC0415 - loaded by the first setup()
+
             done = replace(done, autoreload=state)
     _remember(done)
     return done
 
 
-def _locate_drive(
-    drive_dir: str | os.PathLike[str] | None,
-    mountpoint: str | os.PathLike[str],
-    *,
-    colab: bool,
-    force_remount: bool,
-) -> _locate.DriveLocation:
-    found = _locate.find_drive(drive_dir, colab=colab, mountpoint=mountpoint)
-    if found is not None and not (force_remount and found.how == "colab"):
-        return found
-    _colab.mount(mountpoint, force_remount=force_remount)
-    mydrive = _colab.mydrive_in(mountpoint)
-    if mydrive is None:
-        raise DriveMountError(
-            f"Google Drive was mounted at {mountpoint}, but it holds no 'MyDrive' folder. "
-            "Run drive.flush_and_unmount(), then re-run this cell with force_remount=True."
-        )
-    return _locate.DriveLocation(mydrive, "colab")
-
-
-def _link(content_dir: Path, target: Path) -> Path:
-    """Make ``content_dir/<target name>`` a symlink to ``target``; never touch real files."""
-    link = content_dir / target.name
-    if link.is_symlink():
-        current = os.readlink(link)
-        if current == str(target) or os.path.realpath(link) == os.path.realpath(target):
-            return link
-        content_dir.mkdir(parents=True, exist_ok=True)
-        temporary = content_dir / f".{target.name}.colab_bootstrap-{os.getpid()}"
-        if temporary.is_symlink():
-            temporary.unlink()
-        os.symlink(target, temporary, target_is_directory=True)
-        os.replace(temporary, link)
-        warnings.warn(
-            f"{link} pointed to {current}; it now points to {target}.",
-            ColabBootstrapWarning,
-            stacklevel=3,
-        )
-        return link
-    if link.exists():
-        kind = "folder" if link.is_dir() else "file"
-        raise LinkConflictError(
-            f"Cannot link {link} to {target}: a real {kind} is already there, and it is "
-            "left untouched. Move or rename it (it may hold your work), or pass "
-            "content_dir= another folder, then re-run."
-        )
-    content_dir.mkdir(parents=True, exist_ok=True)
-    os.symlink(target, link, target_is_directory=True)
-    return link
-
-
-def _create(folder: Path) -> None:
-    if not folder.is_dir():
-        folder.mkdir(parents=True)
-        _log.info(__name__, "created project folder %s", folder)
-
-
-def _make_importable(
-    folder: Path, content_dir: str | os.PathLike[str], *, colab: bool
-) -> tuple[Path | None, str]:
-    """Link (on Colab, or when content_dir was given), sys.path once, byte-code, import hook."""
-    link: Path | None = None
-    if colab or os.fspath(content_dir) != DEFAULT_CONTENT_DIR:
-        link = _link(Path(content_dir), folder)
-    entry = str(link if link is not None else folder)
-    if entry not in sys.path:
-        sys.path.append(entry)
-    if sys.pycache_prefix is None:
-        sys.pycache_prefix = str(_pycache_folder())
-    _live.watch([Path(entry), folder.resolve()])
-    return link, entry
-
-
-def _pycache_folder() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "colab_bootstrap" / "pycache"
-
-
-def _gpu_check(policy: str) -> _gpu.GpuCheck | None:
+def _gpu_check(policy: str, *, stacklevel: int = 3) -> GpuCheck | None:
+    """Collect the GPU check; warn (``"warn"``) or raise (``"require"``) without a GPU."""
     if policy == "ignore":
         return None
+    from . import _gpu  # noqa: PLC0415 - imported after the probes were started
+
     result = _gpu.check()
     if not result.gpus:
         message = _gpu.no_gpu_message(result)
         if policy == "require":
             raise GpuNotAvailableError(message)
-        warnings.warn(message, ColabBootstrapWarning, stacklevel=3)
+        warnings.warn(message, ColabBootstrapWarning, stacklevel=stacklevel)
     return result
 
 
@@ -260,7 +146,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         gpu,
         create,
         autoreload,
-        os.environ.get(_locate.DRIVE_ENV),
+        os.environ.get(DRIVE_ENV),
         os.environ.get("COLAB_RELEASE_TAG"),
     )
     # install=True re-reads the requirements on every run (they may have been edited).
@@ -268,17 +154,20 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         again = _repeat(key, gpu, autoreload=autoreload)
         if again is not None:
             return again
-    relative = _locate.validate_project(project)
     if gpu not in ("warn", "require", "ignore"):
         raise ValueError(f"gpu must be 'warn', 'require' or 'ignore', not {gpu!r}.")
+    if gpu != "ignore":
+        # First of all: nvidia-smi answers while the modules below load and Drive mounts.
+        _probe.start(_GPU_TIMEOUT)
+    from . import _colab, _locate, _wiring  # noqa: PLC0415 - after the probes started
+    from ._project import Project  # noqa: PLC0415
+
+    relative = _locate.validate_project(project)
     colab = _colab.on_colab()
-    if gpu == "require":
-        gpu_result = _gpu_check(gpu)  # no GPU: raise before mounting (the sign-in is wasted)
-    elif gpu == "warn":
-        _gpu.prefetch()  # nvidia-smi runs while Drive is mounted and the folder linked
-    drive = _locate_drive(drive_dir, mountpoint, colab=colab, force_remount=force_remount)
+    gpu_result = _gpu_check(gpu) if gpu == "require" else None  # raise before mounting
+    drive = _wiring.locate_drive(drive_dir, mountpoint, colab=colab, force_remount=force_remount)
     if create:
-        _create(drive.path.joinpath(*relative.parts))
+        _wiring.create(drive.path.joinpath(*relative.parts))
     folder = _locate.project_path(drive.path, relative)
     installed: tuple[str, ...] | None = None
     if install:
@@ -286,9 +175,10 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
 
         installed = _requirements.install_missing(folder)
 
-    link, entry = _make_importable(folder, content_dir, colab=colab)
+    make_link = colab or os.fspath(content_dir) != DEFAULT_CONTENT_DIR
+    link, entry = _wiring.make_importable(folder, content_dir, make_link=make_link)
     reload_state = _ipython.enable_autoreload() if autoreload else "off (autoreload=False)"
-    if gpu != "require":
+    if gpu == "warn":
         gpu_result = _gpu_check(gpu)
 
     result = Project(
@@ -302,8 +192,8 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         sys_path_entry=entry,
         accelerator=gpu_result.summary if gpu_result else "not checked (gpu='ignore')",
         pycache_prefix=sys.pycache_prefix,
-        installed=installed,
         mountpoint=os.fspath(mountpoint) if colab else None,
+        installed=installed,
     )
     _remember(result)
     _done[key] = result

@@ -175,14 +175,20 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def restart_needed(*, path: Sequence[str] | None = None) -> str | None:
+def restart_needed(
+    *, path: Sequence[str] | None = None, origin: InstallOrigin | None = None
+) -> str | None:
     """Say so when the installed colab_bootstrap differs from the one running in this process.
+
+    Args:
+        path: where to look for the installed distribution; default ``sys.path``.
+        origin: an ``install_origin()`` already read (doctor reads it once), else read here.
 
     Returns:
         A sentence naming both versions and the fix, or None when they agree (or when it is
         an editable install or not installed: the running code is the source folder then).
     """
-    origin = install_origin(path=path)
+    origin = install_origin(path=path) if origin is None else origin
     if origin.version is None or origin.editable or origin.version == __version__:
         return None
     return (

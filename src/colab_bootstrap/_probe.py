@@ -1,0 +1,209 @@
+"""The two GPU probes, started at once and cheaply: ``nvidia-smi -L`` and ``GPUtil.getGPUs()``.
+
+This module only starts and collects the probes, with nothing but the standard library's
+lightest modules, so ``setup()`` can start them before it imports anything else: nvidia-smi
+then answers while Drive is mounted and the folder linked. ``_gpu`` reads what they said.
+
+A hung driver never blocks: ``nvidia-smi -L`` runs in its own session and is killed with its
+children at the deadline; GPUtil runs in a daemon thread, and its own nvidia-smi (which it
+starts with no timeout) is found through ``/proc`` and killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import signal
+import subprocess
+import threading
+import time
+import warnings
+
+__all__ = ["PROC_DIR", "Probes", "find_nvidia_smi", "start", "take"]
+
+#: Where processes are listed, to find GPUtil's hung nvidia-smi (tests point it elsewhere).
+PROC_DIR = "/proc"
+
+_GRACE = 0.5  # seconds allowed for killed processes to go and their pipes to close
+_QUERY_FLAG = b"--query-gpu="  # in the command line of the nvidia-smi that GPUtil runs
+_MAX_TEXT = 300
+
+
+def short(text: str) -> str:
+    """One line of at most a few hundred characters, for messages."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _MAX_TEXT else flat[: _MAX_TEXT - 3] + "..."
+
+
+def error_text(exc: BaseException) -> str:
+    """``Type: message``, shortened."""
+    return short(f"{type(exc).__name__}: {exc}")
+
+
+def find_nvidia_smi() -> tuple[str | None, str]:
+    """The runnable nvidia-smi on PATH, or None and why not."""
+    not_executable = None
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", "nvidia-smi")
+        if os.path.isfile(candidate):
+            if os.access(candidate, os.X_OK):
+                return candidate, ""
+            not_executable = not_executable or candidate
+    if not_executable is not None:
+        return None, f"{not_executable} is not executable, so no GPU can be listed"
+    return None, "nvidia-smi is not on PATH: no NVIDIA driver on this runtime"
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(OSError):  # already gone
+        os.killpg(pid, signal.SIGKILL)
+
+
+class ListRun:
+    """``nvidia-smi -L`` started in its own session, so a hang is ended with its children."""
+
+    def __init__(self, smi: str) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.error: str | None = None
+        try:
+            self.proc = subprocess.Popen(
+                [smi, "-L"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except (OSError, ValueError) as exc:
+            self.error = f"nvidia-smi could not be run: {error_text(exc)}"
+
+    def finish(self, deadline: float, timeout: float) -> tuple[int, bytes, bytes] | str:
+        """(exit code, stdout, stderr), or the problem as a sentence."""
+        if self.proc is None:
+            return self.error or "nvidia-smi could not be run"
+        proc = self.proc
+        try:
+            out, err = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _kill_group(proc.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.communicate(timeout=_GRACE)  # reap; a process stuck in the driver stays
+            return f"nvidia-smi -L did not answer within {timeout:g}s (the GPU driver seems hung)"
+        return proc.returncode, out, err
+
+
+class GputilRun:
+    """``GPUtil.getGPUs()`` in a daemon thread: it cannot block the caller or the exit.
+
+    GPUtil is imported in the thread too: its import (distutils through setuptools on 3.12+)
+    then overlaps with whatever the caller does meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[object] = []
+        self.error: str | None = None
+        self._cancelled = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="colab_bootstrap-GPUtil", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            with warnings.catch_warnings():
+                # GPUtil imports distutils (deprecated on 3.10 and 3.11): not the user's concern.
+                warnings.simplefilter("ignore")
+                gputil = importlib.import_module("GPUtil")
+        except Exception as exc:  # noqa: BLE001 - any failure to import means: use nvidia-smi -L
+            self.error = f"GPUtil could not be imported: {error_text(exc)}"
+            return
+        try:
+            if self._cancelled.is_set():
+                return
+            self.found = list(gputil.getGPUs())
+        except Exception as exc:  # noqa: BLE001 - GPUtil parses error text as data
+            self.error = f"GPUtil failed: {error_text(exc)}"
+
+    def finish(self, deadline: float, timeout: float) -> tuple[list[object], str | None]:
+        """Wait until the deadline; return GPUtil's GPU objects and the error (a hang is one)."""
+        self.thread.join(max(0.0, deadline - time.monotonic()))
+        if not self.thread.is_alive():
+            return self.found, self.error
+        self._cancelled.set()
+        killed = _kill_query_children()
+        self.thread.join(_GRACE)
+        return [], f"GPUtil did not answer within {timeout:g}s (nvidia-smi hung); " + (
+            "its nvidia-smi was stopped"
+            if killed and not self.thread.is_alive()
+            else "its nvidia-smi could not be stopped and is left waiting in the background"
+        )
+
+
+def _process_table() -> dict[int, int]:
+    """Map pid to parent pid for every process listed in PROC_DIR (empty if none)."""
+    table: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(PROC_DIR):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(os.path.join(PROC_DIR, entry, "stat"), "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+                table[int(entry)] = int(fields[1])
+            except (OSError, IndexError, ValueError):  # gone meanwhile, or unreadable
+                continue
+    return table
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(os.path.join(PROC_DIR, str(pid), "cmdline"), "rb") as cmdline:
+            return cmdline.read()
+    except OSError:
+        return b""
+
+
+def _kill_query_children() -> bool:
+    """SIGKILL the hung ``nvidia-smi --query-gpu`` children of this process, and theirs.
+
+    GPUtil starts nvidia-smi in our own process group with no handle for us, so its
+    process tree is found through PROC_DIR. Returns whether any such child was found.
+    """
+    table = _process_table()
+    me = os.getpid()
+    roots = [pid for pid, ppid in table.items() if ppid == me and _QUERY_FLAG in _cmdline(pid)]
+    doomed = list(roots)
+    for parent in doomed:  # grows while walking: children, grandchildren, ...
+        doomed.extend(pid for pid, ppid in table.items() if ppid == parent)
+    for pid in doomed:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return bool(roots)
+
+
+class Probes:
+    """Both probes under way, sharing one deadline; ``runs`` is None without nvidia-smi."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.smi, self.missing = find_nvidia_smi()
+        self.runs = (ListRun(self.smi), GputilRun()) if self.smi is not None else None
+
+
+_pending: Probes | None = None
+_lock = threading.Lock()
+
+
+def start(timeout: float) -> None:
+    """Start the probes in the background unless some are already under way."""
+    global _pending  # noqa: PLW0603 - one check under way per process
+    with _lock:
+        if _pending is None:
+            _pending = Probes(timeout)
+
+
+def take() -> Probes | None:
+    """The probes under way (they are yours now), or None."""
+    global _pending
+    with _lock:
+        pending, _pending = _pending, None
+    return pending
