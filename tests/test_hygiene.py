@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -324,20 +327,33 @@ def test_read_only_files_are_moved_intact(tmp_path: Path) -> None:
     assert _contents(tmp_path, plan.manifest) == before
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores folder permissions"
-)
+@contextlib.contextmanager
+def _read_only(folder: Path) -> Iterator[None]:
+    """Make ``folder`` refuse renames, also for root (who ignores modes): chattr +i there."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(folder)], check=False).returncode:
+        pytest.skip("running as root on a filesystem without chattr +i: cannot make it read-only")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", str(folder)], check=True)
+
+
 def test_a_read_only_folder_fails_the_group_and_loses_nothing(tmp_path: Path) -> None:
     """Moves out of a read-only folder fail; every file stays in place and the plan says so."""
     _project(tmp_path)
     _put(tmp_path, "ok.py", "1", T0)
     _put(tmp_path, "ok (1).py", "2", T0 + DAY)
     before = _contents(tmp_path)
-    (tmp_path / "pkg").chmod(0o555)
-    try:
+    with _read_only(tmp_path / "pkg"):
         plan = dedupe(tmp_path, apply=True)
-    finally:
-        (tmp_path / "pkg").chmod(0o755)
     assert not plan.ok
     assert plan.manifest is not None
     statuses = {group.group.plain: group.status for group in plan.groups}
