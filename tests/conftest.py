@@ -60,6 +60,14 @@ def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             del sys.modules[name]
 
 
+@pytest.fixture(autouse=True)
+def _no_tpu_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Look for TPU evidence in an empty folder, so the machine running the tests cannot leak in."""
+    nowhere = tmp_path / "no-tpu" / "dev" / "accel*"
+    monkeypatch.setattr(colab_bootstrap._gpu, "TPU_DEVICE_GLOBS", (str(nowhere),))
+    monkeypatch.setattr(colab_bootstrap._gpu, "TPU_MODULES", ("colab_bootstrap_tests_libtpu",))
+
+
 @dataclass
 class FakeColab:
     """A Colab runtime stood up in tmp_path: hostname file, My Drive, /content."""

@@ -459,3 +459,53 @@ def test_copies_and_windows_paths_ok_then_warn(mydrive: Path) -> None:
     assert f"dedupe({str(folder)!r}, apply=True)" in check.fix
     assert "pathlib" in check.fix
     assert (folder / "prep (1).py").exists()
+
+
+T4_QUERY = "0, GPU-1, 0, 15109, 0, 15109, 460.32.03, Tesla T4, 1, Disabled, Enabled, 36\n"
+T4_LIST = "GPU 0: Tesla T4 (UUID: GPU-1)\n"
+
+
+def test_gpu_tooling_ok_or_warn_by_gputil(mydrive: Path, fake_nvidia_smi: object) -> None:
+    """With a GPU: ok when GPUtil answers, warn naming the distutils fix when it cannot import."""
+    fake_nvidia_smi(listing=T4_LIST, query=T4_QUERY)  # type: ignore[operator]
+    probe = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", "import GPUtil"], capture_output=True, check=False
+    )
+    check = colab_bootstrap.doctor(network=False)["GPU tooling"]
+    if probe.returncode == 0:
+        assert check.status == "ok", check
+        assert "GPUtil and nvidia-smi answer" in check.summary
+    else:
+        assert check.status == "warn", check
+        assert check.fix is not None
+        assert "pip install setuptools" in check.fix
+    assert any(d.startswith("nvidia-smi: ") for d in check.details)
+
+
+def test_gpu_tooling_warns_when_gputil_is_blocked(
+    mydrive: Path, fake_nvidia_smi: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GPUtil unimportable (blocked here): a warning that nvidia-smi -L carried the check."""
+    fake_nvidia_smi(listing=T4_LIST, query=T4_QUERY)  # type: ignore[operator]
+    monkeypatch.setitem(sys.modules, "GPUtil", None)
+    report = colab_bootstrap.doctor(network=False)
+    assert report["Accelerator"].status == "ok"
+    check = report["GPU tooling"]
+    assert check.status == "warn"
+    assert "nvidia-smi -L was used instead" in check.summary
+    assert any("GPUtil could not be imported" in d for d in check.details)
+
+
+def test_tpu_runtime_is_named_not_just_no_gpu(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TPU VM (an /dev/accel* device) is reported as a TPU runtime with the switch advice."""
+    device = tmp_path / "dev" / "accel0"
+    device.parent.mkdir()
+    device.write_text("")
+    monkeypatch.setattr(colab_bootstrap._gpu, "TPU_DEVICE_GLOBS", (str(device.parent / "accel*"),))
+    check = colab_bootstrap.doctor(network=False)["Accelerator"]
+    assert check.status == "warn"
+    assert "TPU runtime, not GPU" in check.summary
+    assert check.fix is not None
+    assert "Change runtime type" in check.fix

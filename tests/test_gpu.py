@@ -56,13 +56,6 @@ def gputil() -> bool:
     return importable
 
 
-@pytest.fixture(autouse=True)
-def _no_tpu_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Look for TPU evidence in an empty folder, so the machine running the tests cannot leak in."""
-    monkeypatch.setattr(_gpu, "TPU_DEVICE_GLOBS", (str(tmp_path / "dev" / "accel*"),))
-    monkeypatch.setattr(_gpu, "TPU_MODULES", ("colab_bootstrap_tests_libtpu",))
-
-
 @pytest.fixture
 def no_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """PATH holds one empty folder: no nvidia-smi anywhere, like today's CPU runtime."""
