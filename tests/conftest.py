@@ -63,8 +63,8 @@ def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _no_tpu_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Look for TPU evidence in an empty folder, so the machine running the tests cannot leak in."""
-    nowhere = tmp_path / "no-tpu" / "dev" / "accel*"
-    monkeypatch.setattr(colab_bootstrap._gpu, "TPU_DEVICE_GLOBS", (str(nowhere),))
+    devices = tmp_path / "dev" / "accel*"  # empty unless a test puts a device there
+    monkeypatch.setattr(colab_bootstrap._gpu, "TPU_DEVICE_GLOBS", (str(devices),))
     monkeypatch.setattr(colab_bootstrap._gpu, "TPU_MODULES", ("colab_bootstrap_tests_libtpu",))
 
 
