@@ -23,6 +23,22 @@ import colab_bootstrap._probe
 import colab_bootstrap._setup
 
 TESTS = Path(__file__).parent
+
+#: Start of a script that drives a real IPython shell in a subprocess: ``cell(code)`` runs one
+#: notebook cell and returns its value, or exits naming the cell that failed.
+IPYTHON_PRELUDE = """
+import json, os, sys, time
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+
+def cell(code):
+    result = shell.run_cell(code, store_history=True)
+    if not result.success:
+        error = result.error_in_exec or result.error_before_exec
+        raise SystemExit(f"cell failed: {code!r}: {error!r}")
+    return result.result
+"""
 FAKES = TESTS / "fakes"
 NVIDIA_DATA = TESTS / "data" / "nvidia-smi"
 

@@ -9,22 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import IPYTHON_PRELUDE
+
 IPYTHON = pytest.importorskip("IPython")
 OLD_IPYTHON_NEW_PYTHON = IPYTHON.version_info < (8,) and sys.version_info >= (3, 12)
 
-SHELL_SCRIPT = """
-import os, sys, time
-from IPython.core.interactiveshell import InteractiveShell
-
-shell = InteractiveShell.instance()
-
-def cell(code):
-    result = shell.run_cell(code, store_history=True)
-    if not result.success:
-        error = result.error_in_exec or result.error_before_exec
-        raise SystemExit(f"cell failed: {code!r}: {error!r}")
-    return result.result
-
+SHELL_SCRIPT = (
+    IPYTHON_PRELUDE
+    + """
 drive, module = sys.argv[1], sys.argv[2]
 SETUP = f"colab_bootstrap.setup('proj', drive_dir={drive!r}, gpu='ignore')"
 cell("import colab_bootstrap; p = " + SETUP)
@@ -40,6 +32,7 @@ print("AGAIN", cell(SETUP + ".autoreload"))
 print("EXT", sorted(shell.extension_manager.loaded))
 print("IMP", "imp" in sys.modules)
 """
+)
 
 
 def _run_shell(tmp_path: Path) -> dict[str, str]:

@@ -18,7 +18,7 @@ import pytest
 import colab_bootstrap
 from colab_bootstrap import DriveMountError, NotOnColabError, ResetReport, StaleModule
 from colab_bootstrap._live import _ProjectFinder, _setup_cell
-from conftest import FakeColab
+from conftest import IPYTHON_PRELUDE, FakeColab
 
 pytest.importorskip("IPython")
 
@@ -601,18 +601,9 @@ def test_importing_the_library_installs_no_hook(tmp_path: Path) -> None:
 # A real IPython shell in a subprocess (on Colab's pins too: `nox -s colab`)
 # ---------------------------------------------------------------------------------------------
 
-SHELL_PRELUDE = """
-import json, os, sys
-from IPython.core.interactiveshell import InteractiveShell
-
-shell = InteractiveShell.instance()
-
-def cell(code):
-    result = shell.run_cell(code, store_history=True)
-    if not result.success:
-        error = result.error_in_exec or result.error_before_exec
-        raise SystemExit(f"cell failed: {code!r}: {error!r}")
-    return result.result
+SHELL_PRELUDE = (
+    IPYTHON_PRELUDE
+    + """
 
 def edit(path, old, new):
     before = os.stat(path)
@@ -622,6 +613,7 @@ def edit(path, old, new):
         f.write(text.replace(old, new))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns - 100 * 10**9))
 """
+)
 
 SHELL_SCRIPT = (
     SHELL_PRELUDE

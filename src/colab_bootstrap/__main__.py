@@ -18,6 +18,13 @@ from ._version import __version__
 __all__ = ["main"]
 
 
+def _add_location(command: argparse.ArgumentParser, *, content_help: str) -> None:
+    """--drive, --mountpoint and --content-dir: where setup() and doctor() look."""
+    command.add_argument("--drive", metavar="DIR", help="the My Drive folder")
+    command.add_argument("--mountpoint", default="/content/drive", help="Colab's Drive mountpoint")
+    command.add_argument("--content-dir", metavar="DIR", help=content_help)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="colab-bootstrap",
@@ -34,9 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         "inside a notebook, so this command mostly proves the notebook cell will work.",
     )
     setup.add_argument("project", help="folder relative to My Drive, e.g. fastai_course2")
-    setup.add_argument("--drive", metavar="DIR", help="the My Drive folder")
-    setup.add_argument("--mountpoint", default="/content/drive", help="Colab's Drive mountpoint")
-    setup.add_argument("--content-dir", metavar="DIR", help="make the link in this folder")
+    _add_location(setup, content_help="make the link in this folder")
     setup.add_argument(
         "--gpu", choices=("warn", "require", "ignore"), default="warn", help="GPU policy"
     )
@@ -55,9 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "Changes nothing. Exit status: 0 no failure, 1 a check failed, 2 bad arguments.",
     )
     doctor.add_argument("project", nargs="?", help="folder relative to My Drive")
-    doctor.add_argument("--drive", metavar="DIR", help="the My Drive folder")
-    doctor.add_argument("--mountpoint", default="/content/drive", help="Colab's Drive mountpoint")
-    doctor.add_argument("--content-dir", metavar="DIR", help="where setup() made the link")
+    _add_location(doctor, content_help="where setup() made the link")
     form = doctor.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print the report as JSON")
     form.add_argument("--markdown", action="store_true", help="print a block for a bug report")
