@@ -241,12 +241,11 @@ def _check_gpu_tooling(ctx: _Context) -> Check:
             tuple(details),
         )
     if result.gputil_error:
-        fix = None
-        if "distutils" in result.gputil_error:
-            fix = (
-                "GPUtil needs distutils, gone since Python 3.12: pip install setuptools. "
-                "colab_bootstrap falls back to nvidia-smi -L meanwhile."
-            )
+        fix = (
+            "Nothing is needed for setup(): nvidia-smi -L listed the GPUs. For GPUtil's memory "
+            "figures, see the GPUtil line above (a hung driver: Runtime > Disconnect and delete "
+            "runtime)."
+        )
         return Check(
             "GPU tooling",
             "warn",

@@ -16,8 +16,10 @@ import importlib
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
+import types
 import warnings
 
 __all__ = ["PROC_DIR", "Probes", "find_nvidia_smi", "start", "take"]
@@ -92,38 +94,75 @@ class ListRun:
         return proc.returncode, out, err
 
 
+def _find_executable(executable: str, path: str | None = None) -> str | None:
+    """``distutils.spawn.find_executable``, the one name GPUtil takes from distutils."""
+    import shutil  # noqa: PLC0415 - GPUtil calls this on Windows only
+
+    return shutil.which(executable, path=path)
+
+
+def import_gputil() -> object:
+    """Import GPUtil without paying for (or needing) distutils.
+
+    GPUtil 1.4.0 does ``from distutils import spawn`` at import and uses only
+    ``spawn.find_executable``, on Windows. distutils is gone from Python 3.12, where setuptools
+    provides it by importing all of setuptools (a fifth of a second on Colab), and without
+    setuptools GPUtil does not import at all. Unless this process already has a ``distutils``
+    (loaded, or set to None to block it), a stand-in holding ``find_executable`` is registered
+    for GPUtil's import only, then removed, so no other code ever sees it.
+    """
+    if "distutils" in sys.modules:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the real distutils is deprecated on 3.10 and 3.11
+            return importlib.import_module("GPUtil")
+    spawn = types.ModuleType("distutils.spawn", "colab_bootstrap stand-in, for GPUtil only")
+    spawn.find_executable = _find_executable  # type: ignore[attr-defined]
+    distutils = types.ModuleType("distutils", "colab_bootstrap stand-in, for GPUtil only")
+    distutils.spawn = spawn  # type: ignore[attr-defined]
+    sys.modules["distutils"], sys.modules["distutils.spawn"] = distutils, spawn
+    try:
+        return importlib.import_module("GPUtil")
+    finally:
+        for name, module in (("distutils", distutils), ("distutils.spawn", spawn)):
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
 class GputilRun:
     """``GPUtil.getGPUs()`` in a daemon thread: it cannot block the caller or the exit.
 
-    GPUtil is imported in the thread too: its import (distutils through setuptools on 3.12+)
-    then overlaps with whatever the caller does meanwhile.
+    GPUtil is imported here, in the caller's thread, never in the worker: an import running
+    in a thread while the caller imports too can deadlock on the import locks (seen with
+    setuptools' distutils hook, which GPUtil's ``from distutils import spawn`` goes through).
     """
 
     def __init__(self) -> None:
         self.found: list[object] = []
         self.error: str | None = None
         self._cancelled = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="colab_bootstrap-GPUtil", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
+        self.thread: threading.Thread | None = None
         try:
-            with warnings.catch_warnings():
-                # GPUtil imports distutils (deprecated on 3.10 and 3.11): not the user's concern.
-                warnings.simplefilter("ignore")
-                gputil = importlib.import_module("GPUtil")
+            gputil = import_gputil()
         except Exception as exc:  # noqa: BLE001 - any failure to import means: use nvidia-smi -L
             self.error = f"GPUtil could not be imported: {error_text(exc)}"
             return
+        self.thread = threading.Thread(
+            target=self._run, args=(gputil,), name="colab_bootstrap-GPUtil", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, gputil: object) -> None:
         try:
             if self._cancelled.is_set():
                 return
-            self.found = list(gputil.getGPUs())
+            self.found = list(gputil.getGPUs())  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - GPUtil parses error text as data
             self.error = f"GPUtil failed: {error_text(exc)}"
 
     def finish(self, deadline: float, timeout: float) -> tuple[list[object], str | None]:
         """Wait until the deadline; return GPUtil's GPU objects and the error (a hang is one)."""
+        if self.thread is None:
+            return self.found, self.error
         self.thread.join(max(0.0, deadline - time.monotonic()))
         if not self.thread.is_alive():
             return self.found, self.error

@@ -55,5 +55,3 @@ class Project:
 
     def _repr_html_(self) -> str:
         return html_table(f"colab_bootstrap: project {self.name!r} is ready", self._rows())
-
-

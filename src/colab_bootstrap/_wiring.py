@@ -16,6 +16,7 @@ from ._errors import ColabBootstrapWarning, DriveMountError, LinkConflictError
 
 __all__ = ["create", "locate_drive", "make_importable"]
 
+
 def locate_drive(
     drive_dir: str | os.PathLike[str] | None,
     mountpoint: str | os.PathLike[str],
