@@ -105,3 +105,13 @@ def test_cli_as_module_subprocess(mydrive: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "is ready" in proc.stdout
+
+
+def test_html_escape_matches_the_standard_library() -> None:
+    """Our escape (which avoids importing html.entities) gives html.escape's output."""
+    import html
+
+    from colab_bootstrap._render import escape
+
+    for text in ("a<b>&\"'", "plain", "&amp; already", "<script>alert('x')</script>"):
+        assert escape(text) == html.escape(text)

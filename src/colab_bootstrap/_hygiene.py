@@ -30,7 +30,6 @@ import contextlib
 import difflib
 import errno
 import hashlib
-import html
 import io
 import itertools
 import json
@@ -52,7 +51,7 @@ from typing import Literal
 
 from . import _setup
 from ._errors import ProjectNotFoundError
-from ._render import html_table
+from ._render import escape, html_table
 from ._scan import Scan, copy_of, scan
 
 __all__ = [
@@ -357,10 +356,10 @@ class DedupePlan:
                 kept = _name(group.keep or "")
                 summary = f"diff {_name(path)} \u2192 {kept} ({group.group.plain})"
                 parts.append(
-                    f"<details><summary>{html.escape(summary)}</summary>"
-                    f"<pre>{html.escape(diff)}</pre></details>"
+                    f"<details><summary>{escape(summary)}</summary>"
+                    f"<pre>{escape(diff)}</pre></details>"
                 )
-        parts.extend(f"<p>{html.escape(line)}</p>" for line in self._footer())
+        parts.extend(f"<p>{escape(line)}</p>" for line in self._footer())
         return "".join(parts)
 
 

@@ -6,7 +6,6 @@ Only finds; never creates, mounts or links (``_setup`` acts on what this module 
 
 from __future__ import annotations
 
-import difflib
 import glob
 import os
 import re
@@ -166,6 +165,8 @@ def close_names(parent: Path, name: str, limit: int = 3) -> list[str]:
         return []
     lowered = {n.lower(): n for n in names}
     exact = [n for n in names if n.lower() == name.lower() and n != name]
+    import difflib  # noqa: PLC0415 - only a missing folder needs it
+
     fuzzy = difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.6)
     result = exact + [lowered[f] for f in fuzzy if lowered[f] not in exact]
     return result[:limit]

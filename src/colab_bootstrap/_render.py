@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 
-__all__ = ["html_table", "text_block"]
+__all__ = ["escape", "html_table", "text_block"]
+
+# The html module pulls in html.entities (a big table) for unescape; escaping needs five rules.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
+def escape(text: str) -> str:
+    """Escape ``text`` for HTML content and attribute values (as ``html.escape`` does)."""
+    return text.translate(_ESCAPES)
+
 
 _TABLE_STYLE = "border-collapse:collapse;text-align:left;font-family:monospace"
 _CELL_STYLE = "padding:2px 8px;border-bottom:1px solid #ddd;vertical-align:top"
@@ -32,14 +40,14 @@ def html_table(
 ) -> str:
     """Render ``rows`` as a small HTML table; every cell is escaped, newlines kept."""
     parts = [f'<table style="{_TABLE_STYLE}">']
-    parts.append(f'<caption style="text-align:left"><b>{html.escape(title)}</b></caption>')
+    parts.append(f'<caption style="text-align:left"><b>{escape(title)}</b></caption>')
     if header:
-        cells = "".join(f'<th style="{_CELL_STYLE}">{html.escape(h)}</th>' for h in header)
+        cells = "".join(f'<th style="{_CELL_STYLE}">{escape(h)}</th>' for h in header)
         parts.append(f"<tr>{cells}</tr>")
     for index, row in enumerate(rows):
         style = row_styles[index] if row_styles and index < len(row_styles) else ""
         cells = "".join(
-            f'<td style="{_CELL_STYLE}">{html.escape(str(cell)).replace(chr(10), "<br>")}</td>'
+            f'<td style="{_CELL_STYLE}">{escape(str(cell)).replace(chr(10), "<br>")}</td>'
             for cell in row
         )
         parts.append(f'<tr style="{style}">{cells}</tr>' if style else f"<tr>{cells}</tr>")
