@@ -225,7 +225,7 @@ def _check_accelerator(ctx: _Context) -> Check:
     result = ctx.gpu = _gpu.check()
     if result.gpus:
         return Check("Accelerator", "ok", result.summary, result.notes)
-    return Check("Accelerator", "warn", result.summary, result.notes, _gpu.no_gpu_message(result))
+    return Check("Accelerator", "warn", result.summary, result.notes, _gpu.switch_on_advice(result))
 
 
 def _check_gpu_tooling(ctx: _Context) -> Check:

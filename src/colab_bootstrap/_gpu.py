@@ -37,6 +37,7 @@ __all__ = [
     "check",
     "gpus",
     "no_gpu_message",
+    "switch_on_advice",
 ]
 
 DEFAULT_TIMEOUT = 5.0
@@ -325,7 +326,11 @@ def no_gpu_message(result: GpuCheck) -> str:
         attached = f"this is a CPU-only runtime ({result.reason})"
     else:
         attached = f"no working GPU on this runtime ({result.reason})"
-    message = f"No GPU: {attached}. {_SWITCH_ON}"
+    return f"No GPU: {attached}. {switch_on_advice(result)}"
+
+
+def switch_on_advice(result: GpuCheck) -> str:
+    """How to get a GPU: the runtime-type menu path, plus the driver hint when one is broken."""
     if result.nvidia_smi is not None and result.accelerator == "cpu":
-        message += f" {_BROKEN_DRIVER}"
-    return message
+        return f"{_SWITCH_ON} {_BROKEN_DRIVER}"
+    return _SWITCH_ON
