@@ -6,6 +6,7 @@ Interpreters that are absent are skipped, except in CI (``CI`` set), where they 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nox
 
@@ -23,15 +24,27 @@ def _group(name: str) -> list[str]:
     return list(nox.project.dependency_groups(PYPROJECT, name))
 
 
+def _coverage_env(session: nox.Session) -> dict[str, str]:
+    """Measure subprocesses of this venv's Python too (many tests run a real IPython in one).
+
+    A .pth file in the venv starts coverage in every process that finds
+    COVERAGE_PROCESS_START; the data file is absolute, since those processes run in tmp folders.
+    """
+    site = session.run(
+        "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", silent=True
+    )
+    Path(str(site).strip(), "colab_bootstrap_coverage.pth").write_text(
+        "import coverage; coverage.process_startup()\n"
+    )
+    return {
+        "COVERAGE_FILE": str(Path.cwd() / f".coverage.{session.name}"),
+        "COVERAGE_PROCESS_START": str(Path.cwd() / "pyproject.toml"),
+    }
+
+
 def _pytest(session: nox.Session, *args: str) -> None:
     session.run(
-        "coverage",
-        "run",
-        "-m",
-        "pytest",
-        *args,
-        *session.posargs,
-        env={"COVERAGE_FILE": f".coverage.{session.name}"},
+        "coverage", "run", "-m", "pytest", *args, *session.posargs, env=_coverage_env(session)
     )
 
 
@@ -76,7 +89,7 @@ def _gpu_tests(session: nox.Session, *, setuptools: bool) -> None:
         "pytest",
         *(session.posargs or ["tests/test_gpu.py"]),
         env={
-            "COVERAGE_FILE": f".coverage.{session.name}",
+            **_coverage_env(session),
             "COLAB_BOOTSTRAP_EXPECT_GPUTIL": "1" if setuptools else "0",
         },
     )
