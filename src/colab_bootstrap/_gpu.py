@@ -279,9 +279,8 @@ def check(timeout: float = DEFAULT_TIMEOUT, *, refresh: bool = False) -> GpuChec
     global _cache  # noqa: PLW0603 - one result per process, by design
     with _lock:
         if _cache is None or refresh:
-            pending = _probe.take()
-            if pending is None or refresh:
-                pending = _probe.Probes(float(timeout))
+            # Probes started by setup() and not collected yet are as fresh as a new check.
+            pending = _probe.take() or _probe.Probes(float(timeout))
             _cache = _collect(pending)
         return _cache
 
