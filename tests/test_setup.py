@@ -449,3 +449,14 @@ def test_rerun_warns_again_without_gpu(mydrive: Path) -> None:
         colab_bootstrap.setup("p")
     with pytest.raises(colab_bootstrap.GpuNotAvailableError, match="Change runtime type"):
         colab_bootstrap.setup("p", gpu="require")
+
+
+def test_probes_started_by_a_failed_setup_are_collected_later(
+    mydrive: Path, fake_nvidia_smi: object
+) -> None:
+    """setup() starts nvidia-smi first; if it then fails, the next GPU check uses that run."""
+    fake = fake_nvidia_smi(listing="GPU 0: Tesla T4 (UUID: GPU-1)\n")  # type: ignore[operator]
+    with pytest.raises(ProjectNotFoundError):
+        colab_bootstrap.setup("missing")
+    assert [g.name for g in colab_bootstrap.gpus(refresh=True)] == ["Tesla T4"]
+    assert len([c for c in fake.calls() if "-L" in c]) == 1
