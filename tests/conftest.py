@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -41,6 +42,21 @@ def cell(code):
 """
 FAKES = TESTS / "fakes"
 NVIDIA_DATA = TESTS / "data" / "nvidia-smi"
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every entry under root: kind, bytes and mtime of files, target of links."""
+    digest = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            digest[relative] = f"link {os.readlink(path)}"
+        elif path.is_dir():
+            digest[relative] = "dir"
+        else:
+            data = path.read_bytes()
+            digest[relative] = f"{hashlib.sha256(data).hexdigest()} {path.stat().st_mtime_ns}"
+    return digest
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -14,20 +13,7 @@ import pytest
 import colab_bootstrap
 from colab_bootstrap import _doctor
 from colab_bootstrap.__main__ import main
-from conftest import FakeColab, TagServer, write_dist
-
-
-def _tree_state(root: Path) -> dict[str, str]:
-    state = {}
-    for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        if path.is_symlink():
-            state[rel] = "link:" + os.readlink(path)
-        elif path.is_file():
-            state[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-        else:
-            state[rel] = "dir"
-    return state
+from conftest import FakeColab, TagServer, tree_digest, write_dist
 
 
 def _project(mydrive: Path, name: str = "proj", files: dict[str, str] | None = None) -> Path:
@@ -42,9 +28,9 @@ def _project(mydrive: Path, name: str = "proj", files: dict[str, str] | None = N
 def test_doctor_changes_nothing(mydrive: Path, tmp_path: Path) -> None:
     """doctor() mounts, links, writes nothing; sys.path is unchanged."""
     _project(mydrive, files={"prep.py": "X = 1\n", "pkg/__init__.py": ""})
-    before, path_before = _tree_state(tmp_path), list(sys.path)
+    before, path_before = tree_digest(tmp_path), list(sys.path)
     report = colab_bootstrap.doctor("proj", content_dir=tmp_path / "links", network=False)
-    assert _tree_state(tmp_path) == before
+    assert tree_digest(tmp_path) == before
     assert sys.path == path_before
     assert [c.name for c in report.checks] == [name for name, _ in _doctor._CHECKS]
 

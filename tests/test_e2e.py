@@ -8,7 +8,6 @@ what is committed, against the fake ``google.colab`` and a fake ``nvidia-smi`` s
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -27,7 +26,7 @@ import pytest
 
 import colab_bootstrap
 from colab_bootstrap._scan import copy_of
-from conftest import FAKES, FakeColab, nvidia_data, write_fake_nvidia_smi
+from conftest import FAKES, FakeColab, nvidia_data, tree_digest, write_fake_nvidia_smi
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "MyDrive"
@@ -35,21 +34,6 @@ IN_CI = bool(os.environ.get("CI"))
 
 
 # -- "Try it without Colab": the README's command on the example folder ---------------------
-
-
-def _tree_digest(root: Path) -> dict[str, str]:
-    """Every entry under root: kind, bytes and mtime of files, target of links."""
-    digest = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            digest[relative] = f"link {os.readlink(path)}"
-        elif path.is_dir():
-            digest[relative] = "dir"
-        else:
-            data = path.read_bytes()
-            digest[relative] = f"{hashlib.sha256(data).hexdigest()} {path.stat().st_mtime_ns}"
-    return digest
 
 
 def _readme_commands() -> list[list[str]]:
@@ -71,7 +55,7 @@ def test_readme_local_run_leaves_the_example_folder_untouched(tmp_path: Path) ->
     commands = _readme_commands()
     assert ["setup", "fastai_course2", "--drive", "examples/MyDrive"] in commands
     assert ["doctor", "fastai_course2", "--drive", "examples/MyDrive", "--offline"] in commands
-    before = _tree_digest(EXAMPLES)
+    before = tree_digest(EXAMPLES)
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     for arguments in commands:
         proc = subprocess.run(
@@ -92,7 +76,7 @@ def test_readme_local_run_leaves_the_example_folder_untouched(tmp_path: Path) ->
             assert proc.returncode == 1, proc.stdout  # the unmet requirements fail
             for finding in ("preprocessing (1).py", "Windows path: training.py", "missing: "):
                 assert finding in proc.stdout, proc.stdout
-    assert _tree_digest(EXAMPLES) == before
+    assert tree_digest(EXAMPLES) == before
 
 
 def test_example_project_holds_each_kind_of_trouble() -> None:

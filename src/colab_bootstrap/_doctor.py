@@ -180,6 +180,7 @@ class _Context:
     scan: _scan.Scan | None = None
     gpu: _gpu.GpuCheck | None = None
     origin: Any = None
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 def _package_version(name: str) -> str | None:
@@ -208,7 +209,7 @@ def _environment(ctx: _Context) -> dict[str, str]:
 def _check_environment(ctx: _Context) -> Check:
     from ._update import install_origin, restart_needed  # noqa: PLC0415
 
-    env = _environment(ctx)
+    env = ctx.environment
     summary = f"{env['runtime']}, Python {env['python']}, colab_bootstrap {__version__}"
     ctx.origin = install_origin()
     details = (
@@ -699,11 +700,12 @@ def doctor(
     """
     started = time.perf_counter()
     ctx = _Context(project, drive_dir, mountpoint, content_dir, network, _colab.on_colab())
+    ctx.environment = _environment(ctx)  # read once: the environment check and the report
     checks = [_run_check(name, run, ctx) for name, run in _CHECKS]
     return Report(
         tuple(checks),
         project=_project_name(ctx),
-        environment=_environment(ctx),
+        environment=ctx.environment,
         seconds=time.perf_counter() - started,
         redactions=_redactions(ctx),
     )
