@@ -9,7 +9,6 @@ import shlex
 import sys
 import tempfile
 import threading
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +17,7 @@ from typing import Any
 
 import pytest
 
-import colab_bootstrap._gpu
-import colab_bootstrap._live
-import colab_bootstrap._probe
-import colab_bootstrap._setup
+from colab_bootstrap._session import Session, reset_session
 
 TESTS = Path(__file__).parent
 
@@ -44,6 +40,19 @@ FAKES = TESTS / "fakes"
 NVIDIA_DATA = TESTS / "data" / "nvidia-smi"
 
 
+#: A fixed modification time (2023-11-14) for files whose age matters to a test.
+T0 = 1_700_000_000 * 10**9
+
+
+def put(root: Path, relative: str, content: bytes | str, mtime_ns: int = T0) -> Path:
+    """Write a file under ``root`` (folders made as needed) with a known mtime."""
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    return path
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     """Every entry under root: kind, bytes and mtime of files, target of links."""
     digest = {}
@@ -59,9 +68,22 @@ def tree_digest(root: Path) -> dict[str, str]:
     return digest
 
 
+def fresh_session(tmp_path: Path, **defaults: object) -> Session:
+    """Start a new session record, as a new process would, with ``defaults`` changed.
+
+    TPU evidence is looked for in ``tmp_path/dev`` (empty unless a test puts a device there)
+    and under a package name nobody has, so the machine running the tests cannot leak in.
+    """
+    isolated: dict[str, object] = {
+        "tpu_device_globs": (str(tmp_path / "dev" / "accel*"),),
+        "tpu_modules": ("colab_bootstrap_tests_libtpu",),
+    }
+    return reset_session(**{**isolated, **defaults})
+
+
 @pytest.fixture(autouse=True)
-def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Undo what setup() changes in the process: sys.path, modules, pycache, caches, env."""
+def _isolate_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Undo what setup() changes in the process: sys.path, modules, pycache, the record, env."""
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
     saved_meta_path = list(sys.meta_path)
@@ -70,13 +92,9 @@ def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     saved_prefix = sys.pycache_prefix
     for name in ("COLAB_RELEASE_TAG", "COLAB_BOOTSTRAP_DRIVE", "FAKE_COLAB_ROOT"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(colab_bootstrap._setup, "_projects", {})
-    monkeypatch.setattr(colab_bootstrap._setup, "_done", {})
-    monkeypatch.setattr(colab_bootstrap._live, "_roots", [])
-    monkeypatch.setattr(colab_bootstrap._live, "_records", weakref.WeakKeyDictionary())
-    monkeypatch.setattr(colab_bootstrap._gpu, "_cache", None)
-    monkeypatch.setattr(colab_bootstrap._probe, "_pending", None)
+    fresh_session(tmp_path)
     yield
+    reset_session()
     sys.path[:] = saved_path
     sys.meta_path[:] = saved_meta_path
     sys.path_hooks[:] = saved_path_hooks
@@ -90,14 +108,6 @@ def _isolate_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         file = getattr(sys.modules[name], "__file__", None) or ""
         if not file or os.path.realpath(file).startswith(temp):
             del sys.modules[name]
-
-
-@pytest.fixture(autouse=True)
-def _no_tpu_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Look for TPU evidence in an empty folder, so the machine running the tests cannot leak in."""
-    devices = tmp_path / "dev" / "accel*"  # empty unless a test puts a device there
-    monkeypatch.setattr(colab_bootstrap._gpu, "TPU_DEVICE_GLOBS", (str(devices),))
-    monkeypatch.setattr(colab_bootstrap._gpu, "TPU_MODULES", ("colab_bootstrap_tests_libtpu",))
 
 
 @dataclass

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import colab_bootstrap
 from colab_bootstrap import _doctor
-from colab_bootstrap.__main__ import main
-from conftest import FakeColab, TagServer, tree_digest, write_dist
+from colab_bootstrap._cli import main
+from conftest import FakeColab, TagServer, fresh_session, tree_digest, write_dist
 
 
 def _project(mydrive: Path, name: str = "proj", files: dict[str, str] | None = None) -> Path:
@@ -32,7 +35,7 @@ def test_doctor_changes_nothing(mydrive: Path, tmp_path: Path) -> None:
     report = colab_bootstrap.doctor("proj", content_dir=tmp_path / "links", network=False)
     assert tree_digest(tmp_path) == before
     assert sys.path == path_before
-    assert [c.name for c in report.checks] == [name for name, _ in _doctor._CHECKS]
+    assert [c.name for c in report.checks] == [name for name, _ in _doctor.CHECKS]
 
 
 def test_environment_reports_versions_and_colab_tag(fake_colab: FakeColab) -> None:
@@ -70,7 +73,7 @@ def test_drive_not_mounted_on_colab_fails_with_the_mount_call(fake_colab: FakeCo
     check = report["Drive"]
     assert check.status == "fail"
     assert check.fix is not None
-    assert 'drive.mount("/content/drive")' in check.fix
+    assert f'drive.mount("{fake_colab.mountpoint}")' in check.fix
     assert fake_colab.calls("mount") == []
     assert report["Project"].status == "skip"
     assert not report.ok
@@ -222,12 +225,12 @@ def test_bytecode_ok_then_warn_listing_folders(mydrive: Path) -> None:
     assert (folder / "__pycache__" / "prep.cpython-312.pyc").exists()
 
 
-def test_scan_limit_is_reported(mydrive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scan_limit_is_reported(mydrive: Path, tmp_path: Path) -> None:
     """A project larger than the walk limit says the walk stopped early."""
     folder = _project(mydrive)
     for i in range(12):
         (folder / f"f{i}.txt").write_text("")
-    monkeypatch.setattr(_doctor, "SCAN_LIMIT", 5)
+    fresh_session(tmp_path, scan_limit=5)
     check = colab_bootstrap.doctor("proj", network=False)["Byte-code on Drive"]
     assert any("stopped after 5 entries" in d for d in check.details)
 
@@ -269,17 +272,45 @@ def test_root_crowding_ok_then_warn(mydrive: Path) -> None:
     assert "folders" in check.fix
 
 
-def test_a_crashing_check_is_a_failed_check(mydrive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crashing_check_is_a_failed_check(mydrive: Path) -> None:
     """A bug inside one check becomes a 'fail' entry; the other checks still run."""
 
-    def boom(*args: object, **kwargs: object) -> object:
+    def boom(facts: _doctor.Facts) -> Any:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(colab_bootstrap._gpu, "check", boom)
-    report = colab_bootstrap.doctor(network=False)
-    assert report["Accelerator"].status == "fail"
-    assert "kaboom" in report["Accelerator"].summary
-    assert report["Drive"].status == "ok"
+    facts = _doctor.gather(network=False)
+    checks = _doctor.run_checks(facts, (*_doctor.CHECKS, ("Broken", boom)))
+    broken = {c.name: c for c in checks}["Broken"]
+    assert broken.status == "fail"
+    assert "the check itself failed: RuntimeError: kaboom" in broken.summary
+    assert {c.name: c for c in checks}["Drive"].status == "ok"
+
+
+def test_a_fact_that_could_not_be_gathered_fails_only_its_checks(mydrive: Path) -> None:
+    """A fact whose gathering raised fails the checks that read it, and no other."""
+    facts = replace(_doctor.gather(network=False), gpu=_doctor.Failed("OSError: kaboom"))
+    checks = {c.name: c for c in _doctor.run_checks(facts)}
+    for name in ("Accelerator", "GPU tooling"):
+        assert checks[name].status == "fail"
+        assert "could not look: OSError: kaboom" in checks[name].summary
+    assert checks["Drive"].status == "ok"
+    assert checks["Environment"].status == "ok"
+
+
+def test_checks_are_pure_functions_of_the_facts(mydrive: Path, tmp_path: Path) -> None:
+    """Each check is registered once, and any order of the checks gives the same findings."""
+    folder = _project(mydrive, files={"prep.py": "X = 1\n", "prep (1).py": "X = 2\n"})
+    (folder / "__pycache__").mkdir()
+    colab_bootstrap.setup("proj", content_dir=tmp_path / "links", gpu="ignore")
+    names = [name for name, _ in _doctor.CHECKS]
+    assert len(names) == len(set(names))
+    facts = _doctor.gather(network=False)
+    in_order = {c.name: c for c in _doctor.run_checks(facts)}
+    for seed in range(3):
+        shuffled = list(_doctor.CHECKS)
+        random.Random(seed).shuffle(shuffled)  # noqa: S311 - an order, not a secret
+        assert {c.name: c for c in _doctor.run_checks(facts, shuffled)} == in_order
+    assert in_order["Copies and Windows paths"].status == "warn"
 
 
 def test_report_forms(mydrive: Path) -> None:
@@ -483,7 +514,6 @@ def test_tpu_runtime_is_named_not_just_no_gpu(
     device = tmp_path / "dev" / "accel0"
     device.parent.mkdir()
     device.write_text("")
-    monkeypatch.setattr(colab_bootstrap._gpu, "TPU_DEVICE_GLOBS", (str(device.parent / "accel*"),))
     check = colab_bootstrap.doctor(network=False)["Accelerator"]
     assert check.status == "warn"
     assert "TPU runtime, not GPU" in check.summary

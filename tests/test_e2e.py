@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 import colab_bootstrap
-from colab_bootstrap._scan import copy_of
+from colab_bootstrap._copies import copy_of
 from conftest import FAKES, FakeColab, nvidia_data, tree_digest, write_fake_nvidia_smi
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,7 +17,8 @@ import pytest
 
 import colab_bootstrap
 from colab_bootstrap import DriveMountError, NotOnColabError, ResetReport, StaleModule
-from colab_bootstrap._live import _ProjectFinder, _setup_cell
+from colab_bootstrap._importhook import _ProjectFinder
+from colab_bootstrap._reset import _setup_cell
 from conftest import IPYTHON_PRELUDE, FakeColab
 
 pytest.importorskip("IPython")

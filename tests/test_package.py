@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import colab_bootstrap
-from colab_bootstrap.__main__ import main
+from colab_bootstrap._cli import main
 
 
 def test_version_has_one_source() -> None:

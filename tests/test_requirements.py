@@ -712,7 +712,7 @@ def test_extras_with_broken_or_missing_dependencies(tmp_path: Path) -> None:
 
 def test_command_line_install_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`colab-bootstrap setup PROJECT --install` reports what it installed (here: nothing)."""
-    from colab_bootstrap.__main__ import main
+    from colab_bootstrap._cli import main
 
     drive = tmp_path / "drive"
     (drive / "proj").mkdir(parents=True)

@@ -42,7 +42,7 @@ def test_scan_does_not_follow_symlink_loops(tmp_path: Path) -> None:
 
 def test_copy_of_recognises_drive_sync_copies() -> None:
     """'prep (1).py' is a copy of 'prep.py'; folders and multi-dot names work; others are not."""
-    from colab_bootstrap._scan import copy_of
+    from colab_bootstrap._copies import copy_of
 
     assert copy_of("prep (1).py") == ("prep.py", 1)
     assert copy_of("prep (12).py") == ("prep.py", 12)

@@ -18,6 +18,7 @@ from colab_bootstrap import (
     ProjectNotFoundError,
 )
 from colab_bootstrap._locate import desktop_candidates, find_drive
+from colab_bootstrap._session import SESSION
 from conftest import FakeColab
 
 
@@ -155,7 +156,7 @@ def test_second_setup_leaves_the_state_of_one(
     assert len(fake.calls()) == calls_after_one
     assert first.path == second.path
     assert first.link == second.link
-    assert [p.name for p in colab_bootstrap._setup.projects()] == ["p"]
+    assert [r.project.name for r in SESSION.projects.values()] == ["p"]
 
 
 def test_force_remount_mounts_again(fake_colab: FakeColab) -> None:
@@ -386,7 +387,9 @@ def test_users_own_pycache_prefix_is_kept(mydrive: Path, monkeypatch: pytest.Mon
 def test_outside_ipython_autoreload_says_so(mydrive: Path) -> None:
     """Outside IPython nothing is loaded, and the Project says why."""
     (mydrive / "p").mkdir()
-    assert colab_bootstrap.setup("p", gpu="ignore").autoreload == "not in IPython"
+    assert colab_bootstrap.setup("p", gpu="ignore").autoreload == (
+        "does not apply (not running in IPython)"
+    )
     assert "off" in colab_bootstrap.setup("p", gpu="ignore", autoreload=False).autoreload
 
 

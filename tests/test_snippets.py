@@ -18,7 +18,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 import colab_bootstrap
 from colab_bootstrap import InvalidProjectError, InvalidUrlError, NotOnColabError
-from colab_bootstrap.__main__ import main
+from colab_bootstrap._cli import main
 from conftest import FakeColab
 
 TITLES = [

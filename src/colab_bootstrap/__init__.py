@@ -26,14 +26,16 @@ from ._version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._dedupe import DedupePlan, dedupe
     from ._doctor import Check, Report, doctor
-    from ._gpu import Gpu, gpus
-    from ._hygiene import DedupePlan, dedupe
-    from ._live import ResetReport, StaleModule, reset, stale
-    from ._project import Project
+    from ._gpu import gpus
+    from ._probe import Gpu
     from ._requirements import RequirementsReport, requirements_report
+    from ._reset import ResetReport, reset
+    from ._session import Project
     from ._setup import setup
     from ._snippets import register_snippets, snippets
+    from ._stale import StaleModule, stale
     from ._update import UpdateStatus, check_update
 
 __all__ = [
@@ -73,24 +75,24 @@ __all__ = [
 # Public name -> private module that defines it, imported on first attribute access (PEP 562).
 _LAZY = {
     "Check": "_doctor",
+    "DedupePlan": "_dedupe",
+    "Gpu": "_probe",
+    "Project": "_session",
     "Report": "_doctor",
-    "doctor": "_doctor",
-    "Gpu": "_gpu",
-    "gpus": "_gpu",
-    "Project": "_project",
-    "setup": "_setup",
     "RequirementsReport": "_requirements",
-    "requirements_report": "_requirements",
+    "ResetReport": "_reset",
+    "StaleModule": "_stale",
     "UpdateStatus": "_update",
     "check_update": "_update",
-    "ResetReport": "_live",
-    "StaleModule": "_live",
-    "reset": "_live",
-    "stale": "_live",
-    "DedupePlan": "_hygiene",
-    "dedupe": "_hygiene",
+    "dedupe": "_dedupe",
+    "doctor": "_doctor",
+    "gpus": "_gpu",
     "register_snippets": "_snippets",
+    "requirements_report": "_requirements",
+    "reset": "_reset",
+    "setup": "_setup",
     "snippets": "_snippets",
+    "stale": "_stale",
 }
 
 
@@ -106,4 +108,4 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return list(__all__)

@@ -1,6 +1,16 @@
-"""The one seam to Colab: detection, Drive mount, kernel restart, snippet registration.
+"""The one seam to Colab: am I on Colab, is Drive mounted, mount it, restart, register snippets.
 
-Everything that imports ``google.colab`` lives here, so tests fake exactly one thing.
+Everything that imports ``google.colab`` lives here, so tests fake exactly one thing. What the
+code relies on, from Colab's own ``google/colab/drive.py``:
+
+- A Colab VM has ``COLAB_RELEASE_TAG`` in its environment and the file ``/var/colab/hostname``
+  (``drive.mount`` refuses to run without it). ``COLAB_GPU`` and ``import google.colab`` are not
+  evidence: both vary or exist elsewhere.
+- ``drive.mount(mountpoint, force_remount=False)`` shows the user's files under
+  ``<mountpoint>/MyDrive``; the old ``<mountpoint>/My Drive`` spelling still resolves. Mounting
+  again without ``force_remount`` prints "Drive already mounted" and returns.
+- Its failures arrive as ``ValueError``/``NotImplementedError`` with fixed texts, a
+  ``MessageError`` when the sign-in pop-up is refused, or pexpect's ``TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -10,12 +20,13 @@ import signal
 from pathlib import Path
 
 from ._errors import DriveMountError, NotOnColabError
+from ._session import again, option
 
 __all__ = [
     "HOSTNAME_FILE",
-    "flush_and_unmount",
     "kill_kernel",
     "mount",
+    "mydrive_in",
     "on_colab",
     "register_snippets",
     "release_tag",
@@ -31,87 +42,98 @@ def release_tag() -> str | None:
 
 
 def on_colab(hostname_file: str | os.PathLike[str] = HOSTNAME_FILE) -> bool:
-    """Tell whether this process runs on a Colab runtime.
-
-    ``COLAB_RELEASE_TAG`` or ``/var/colab/hostname`` decide; ``import google.colab`` and
-    ``COLAB_GPU`` are not trusted (both exist or vary outside real runtimes).
-    """
+    """Tell whether this process runs on a Colab runtime (the release tag or the hostname file)."""
     return release_tag() is not None or os.path.exists(hostname_file)
 
 
-# Colab's own error texts (google/colab/drive.py), each with the one thing to do next.
-_MOUNT_FIXES: tuple[tuple[str, str], ...] = (
-    (
-        "timeout during initial read of root folder",
-        "Drive timed out listing the root of My Drive; the usual cause is very many items "
-        "directly in My Drive. Move loose files into folders, then re-run the cell.",
-    ),
-    (
-        "credential propagation was unsuccessful",
-        "The Google sign-in pop-up was closed or refused. Re-run the cell and allow access "
-        "for the account that holds the project.",
-    ),
-    (
-        "invalid oauth code",
-        "The authorization code was not accepted. Re-run the cell and sign in again.",
-    ),
-    (
-        "must not already contain files",
-        "The mountpoint folder already holds files. Move them elsewhere (or pick another "
-        "mountpoint=...), then re-run.",
-    ),
-    (
-        "must not be a symlink",
-        "The mountpoint is a symlink. Pass mountpoint= a plain folder path, then re-run.",
-    ),
-    (
-        "must either be a directory or not exist",
-        "The mountpoint is a file. Pass mountpoint= a folder path, then re-run.",
-    ),
-    (
-        "must be in a directory that exists",
-        "The folder that should hold the mountpoint does not exist. Create it or pass "
-        "another mountpoint=..., then re-run.",
-    ),
-    (
-        "must not contain a space",
-        "Pass a mountpoint without spaces, e.g. mountpoint='/content/drive'.",
-    ),
-    (
-        "unsupported in this environment",
-        "This is not a Colab VM, so Drive cannot be mounted from code. Pass "
-        "drive_dir='/path/to/My Drive' (or set COLAB_BOOTSTRAP_DRIVE) instead.",
-    ),
-    (
-        "Colab Enterprise",
-        "Colab Enterprise cannot mount Drive. Copy the project to the runtime (or a bucket) "
-        "and pass drive_dir= the folder that holds it.",
-    ),
-    (
-        "domain policy has disabled Drive File Stream",
-        "Your Google Workspace admin has disabled Drive for this account. Use a personal "
-        "account, or ask the admin to enable Drive File Stream.",
-    ),
-    (
-        "Transport endpoint is not connected",
-        "The previous mount is half torn down. Runtime > Restart session, then re-run.",
-    ),
-    (
-        "mount failed",
-        "Drive could not be mounted. Re-run the cell; if it keeps failing, Runtime > "
-        "Disconnect and delete runtime, then run the notebook again.",
-    ),
-)
+def mydrive_in(mountpoint: str | os.PathLike[str]) -> Path | None:
+    """Return ``<mountpoint>/MyDrive`` (or the old ``My Drive`` alias) if it is there."""
+    for name in ("MyDrive", "My Drive"):
+        candidate = Path(mountpoint) / name
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _mount_fixes() -> tuple[tuple[str, str], ...]:
+    """Colab's own error texts (drive.py), each with the one thing to do next."""
+    retry = again()
+    return (
+        (
+            "timeout during initial read of root folder",
+            "Drive timed out listing the root of My Drive; the usual cause is very many items "
+            f"directly in My Drive. Move loose files into folders, then {retry}.",
+        ),
+        (
+            "credential propagation was unsuccessful",
+            f"The Google sign-in pop-up was closed or refused. {retry.capitalize()} and allow "
+            "access for the account that holds the project.",
+        ),
+        (
+            "invalid oauth code",
+            f"The authorization code was not accepted. {retry.capitalize()} and sign in again.",
+        ),
+        (
+            "must not already contain files",
+            "The mountpoint folder already holds files. Move them elsewhere (or pick another "
+            f"{option('mountpoint', None)}), then {retry}.",
+        ),
+        (
+            "must not be a symlink",
+            f"The mountpoint is a symlink. Pass {option('mountpoint', None)} a plain folder "
+            f"path, then {retry}.",
+        ),
+        (
+            "must either be a directory or not exist",
+            f"The mountpoint is a file. Pass {option('mountpoint', None)} a folder path, "
+            f"then {retry}.",
+        ),
+        (
+            "must be in a directory that exists",
+            "The folder that should hold the mountpoint does not exist. Create it or pass "
+            f"another {option('mountpoint', None)}, then {retry}.",
+        ),
+        (
+            "must not contain a space",
+            f"Pass a mountpoint without spaces, e.g. {option('mountpoint', '/content/drive')}.",
+        ),
+        (
+            "unsupported in this environment",
+            "This is not a Colab VM, so Drive cannot be mounted from code. Pass "
+            f"{option('drive_dir', '/path/to/My Drive')} (or set COLAB_BOOTSTRAP_DRIVE) instead.",
+        ),
+        (
+            "Colab Enterprise",
+            "Colab Enterprise cannot mount Drive. Copy the project to the runtime (or a bucket) "
+            f"and pass {option('drive_dir', None)} the folder that holds it.",
+        ),
+        (
+            "domain policy has disabled Drive File Stream",
+            "Your Google Workspace admin has disabled Drive for this account. Use a personal "
+            "account, or ask the admin to enable Drive File Stream.",
+        ),
+        (
+            "Transport endpoint is not connected",
+            f"The previous mount is half torn down. Runtime > Restart session, then {retry}.",
+        ),
+        (
+            "mount failed",
+            f"Drive could not be mounted. {retry.capitalize()}; if it keeps failing, Runtime > "
+            "Disconnect and delete runtime, then run the notebook again.",
+        ),
+    )
 
 
 def _mount_error(exc: BaseException, mountpoint: str) -> DriveMountError:
     original = f"{type(exc).__name__}: {exc}"
     text = str(exc)
-    fix = next((fix for needle, fix in _MOUNT_FIXES if needle in text), None)
+    fix = next((fix for needle, fix in _mount_fixes() if needle in text), None)
     if fix is None and type(exc).__name__ == "TIMEOUT":  # pexpect escaping drive.mount
-        fix = "Mounting timed out. Re-run the cell; Drive sometimes needs a second try."
+        fix = f"Mounting timed out. {again().capitalize()}; Drive sometimes needs a second try."
     if fix is None:
-        fix = "Re-run the cell; if it keeps failing, Runtime > Restart session and re-run."
+        fix = (
+            f"{again().capitalize()}; if it keeps failing, Runtime > Restart session and try again."
+        )
     return DriveMountError(f"Mounting Google Drive at {mountpoint} failed ({original}). {fix}")
 
 
@@ -127,25 +149,13 @@ def mount(mountpoint: str | os.PathLike[str], *, force_remount: bool = False) ->
     except ImportError as exc:
         raise DriveMountError(
             f"Cannot mount Google Drive at {point}: google.colab is not importable ({exc}). "
-            "Off Colab, pass drive_dir='/path/to/My Drive' or set COLAB_BOOTSTRAP_DRIVE."
+            f"Off Colab, pass {option('drive_dir', '/path/to/My Drive')} or set "
+            "COLAB_BOOTSTRAP_DRIVE."
         ) from exc
     try:
         drive.mount(point, force_remount=force_remount)
     except Exception as exc:  # every failure of Colab's mount becomes one error type
         raise _mount_error(exc, point) from exc
-
-
-def flush_and_unmount() -> None:
-    """Push pending Drive writes and unmount (Colab only; errors become DriveMountError)."""
-    from google.colab import drive  # noqa: PLC0415
-
-    try:
-        drive.flush_and_unmount()
-    except Exception as exc:
-        raise DriveMountError(
-            f"Flushing and unmounting Google Drive failed ({type(exc).__name__}: {exc}). "
-            "Runtime > Restart session, then re-run the setup cell."
-        ) from exc
 
 
 def kill_kernel() -> None:  # pragma: no cover - the process ends here (tested in a subprocess)
@@ -168,12 +178,3 @@ def register_snippets(url: str) -> None:
     from google.colab import snippets  # noqa: PLC0415
 
     snippets.register(url)
-
-
-def mydrive_in(mountpoint: str | os.PathLike[str]) -> Path | None:
-    """Return ``<mountpoint>/MyDrive`` (or the old ``My Drive`` alias) if it is there."""
-    for name in ("MyDrive", "My Drive"):
-        candidate = Path(mountpoint) / name
-        if candidate.is_dir():
-            return candidate
-    return None

@@ -1,8 +1,14 @@
 """``doctor()``: every known problem of the Colab + Drive workflow, each with its fix.
 
-The doctor only reads: it never mounts, links, installs or edits. It locates Drive and the
-project with the same code as ``setup()`` (``_locate``), walks the project once (``_scan``) and
-shares that walk between the checks, and bounds every subprocess, network call and listing.
+Two phases. First the facts are gathered, once: the environment, the GPU answer, where Drive and
+the project are (by ``setup()``'s own rules, where the last ``setup()`` looked unless told
+otherwise), one bounded walk of the project and what is read from it. Then each check, registered
+once under its name in ``CHECKS``, is a pure function of those facts: no check can depend on
+another having run first, so their order changes nothing but the order of the report. A fact
+that could not be gathered, or a check that breaks, becomes a failed check saying so; the others
+stand.
+
+The doctor only reads: it never mounts, links, installs or edits.
 """
 
 from __future__ import annotations
@@ -13,22 +19,28 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, Union
 
-from . import _colab, _gpu, _ipython, _locate, _scan, _setup
+from . import _colab, _gpu, _ipython, _locate, _scan
+from ._copies import CopyGroup, copy_groups
+from ._dedupe import dedupe_command
 from ._errors import ColabBootstrapError
+from ._probe import GpuCheck
 from ._render import html_table
+from ._requirements import RequirementsReport, requirements_report
+from ._session import SESSION, Location
+from ._stale import StaleModule, stale
+from ._update import InstallOrigin, UpdateStatus, check_update, install_origin, restart_needed
 from ._version import __version__
+from ._winpaths import PathLint, windows_paths
 
-__all__ = ["Check", "Report", "doctor"]
+__all__ = ["CHECKS", "Check", "Facts", "Report", "doctor", "gather", "run_checks"]
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
-#: Entries of the project walked at most (a Drive listing is a network round trip).
-SCAN_LIMIT = 20_000
 #: Items directly in My Drive from which mount timeouts become likely.
 ROOT_CROWDED = 500
 #: Items of My Drive's root counted at most.
@@ -36,7 +48,6 @@ ROOT_COUNT_LIMIT = 10_000
 
 _MARKS = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "-"}
 _COLOURS = {"ok": "#e6f4ea", "warn": "#fef7e0", "fail": "#fce8e6", "skip": "#f1f3f4"}
-_MOUNT_CALL = 'from google.colab import drive; drive.mount("/content/drive")'
 
 
 @dataclass(frozen=True)
@@ -150,37 +161,81 @@ class Report:
         return text
 
 
-def _redactions(ctx: _Context) -> tuple[tuple[str, str], ...]:
-    """Personal paths and what a pasted report shows instead (longest first)."""
-    pairs: list[tuple[str, str]] = []
-    if ctx.drive is not None:
-        pairs += [(str(ctx.drive.path), "<My Drive>")]
-        pairs += [(os.path.realpath(ctx.drive.path), "<My Drive>")]
-    home = os.path.expanduser("~")
-    if home not in ("", "/"):
-        pairs.append((home, "~"))
-    return tuple(sorted(set(pairs), key=lambda pair: -len(pair[0])))
+# ---------------------------------------------------------------------------------------------
+# Facts: everything the checks look at, gathered once
+# ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Context:
-    """What the checks share: located once, read by many."""
+@dataclass(frozen=True)
+class Failed:
+    """A fact that could not be gathered: the exception, as ``Type: message``."""
 
-    project_name: str | None
-    drive_dir: str | os.PathLike[str] | None
-    mountpoint: str | os.PathLike[str]
-    content_dir: str | os.PathLike[str]
-    network: bool
+    error: str
+
+
+T = TypeVar("T")
+#: A fact, or why it could not be gathered.
+Fact = Union[T, Failed]
+
+
+class _Unknown(Exception):  # noqa: N818 - raised to the runner, never further
+    """A check needed a fact that could not be gathered."""
+
+
+def _need(value: Fact[T]) -> T:
+    """The fact, or (to the check runner) the reason it is missing."""
+    if isinstance(value, Failed):
+        raise _Unknown(value.error)
+    return value
+
+
+def _attempt(gather_one: Callable[[], T]) -> Fact[T]:
+    try:
+        return gather_one()
+    except Exception as exc:  # noqa: BLE001 - becomes a failed check naming the error
+        return Failed(f"{type(exc).__name__}: {exc}")
+
+
+LinkState = Literal["ours", "elsewhere", "real", "missing", "none"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What ``gather()`` saw; the checks read only this."""
+
     colab: bool
-    relative: PurePosixPath | None = None
+    environment: dict[str, str]
+    origin: Fact[InstallOrigin]
+    restart: Fact[str | None]
+    gpu: Fact[GpuCheck]
+    location: Location
     drive: _locate.DriveLocation | None = None
     drive_error: str | None = None
+    project: str | None = None
+    project_error: str | None = None
     folder: Path | None = None
     folder_error: str | None = None
-    scan: _scan.Scan | None = None
-    gpu: _gpu.GpuCheck | None = None
-    origin: Any = None
-    environment: dict[str, str] = field(default_factory=dict)
+    link: Path | None = None
+    link_state: LinkState = "none"
+    link_target: str = ""
+    sys_path_index: int | None = None
+    sys_path_entry: str = ""
+    sys_path_length: int = 0
+    notebook: bool = False
+    in_ipython: bool = False
+    autoreload: str = "no IPython"
+    old_ipython: bool = False
+    python: tuple[int, int] = (3, 12)
+    watching: bool = False
+    stale: Fact[tuple[StaleModule, ...]] = ()
+    scan: Fact[_scan.Scan | None] = None
+    pycache_prefix: str | None = None
+    shadowed: Fact[tuple[str, ...]] = ()
+    root_count: Fact[int | str | None] = None
+    copies: Fact[tuple[CopyGroup, ...]] = ()
+    lint: Fact[PathLint | None] = None
+    requirements: Fact[RequirementsReport | None] = None
+    update: Fact[UpdateStatus | None] = None
 
 
 def _package_version(name: str) -> str | None:
@@ -192,253 +247,27 @@ def _package_version(name: str) -> str | None:
         return None
 
 
-def _environment(ctx: _Context) -> dict[str, str]:
+def _environment(colab: bool, in_ipython: bool) -> dict[str, str]:
     ipython = sys.modules.get("IPython")
     ipython_version = getattr(ipython, "__version__", None) or _package_version("ipython")
     return {
         "runtime": f"Colab ({_colab.release_tag() or 'release tag unknown'})"
-        if ctx.colab
+        if colab
         else f"not Colab ({platform.system() or sys.platform})",
         "python": platform.python_version(),
         "ipython": ipython_version or "not installed",
-        "in IPython": "yes" if _ipython.get_shell() is not None else "no",
+        "in IPython": "yes" if in_ipython else "no",
         "colab_bootstrap": __version__,
     }
 
 
-def _check_environment(ctx: _Context) -> Check:
-    from ._update import install_origin, restart_needed  # noqa: PLC0415
-
-    env = ctx.environment
-    summary = f"{env['runtime']}, Python {env['python']}, colab_bootstrap {__version__}"
-    ctx.origin = install_origin()
-    details = (
-        f"IPython {env['ipython']} (running inside IPython: {env['in IPython']})",
-        f"colab_bootstrap installed from: {ctx.origin}",
-    )
-    restart = restart_needed(origin=ctx.origin)
-    if restart:
-        return Check("Environment", "warn", summary, details, restart)
-    return Check("Environment", "ok", summary, details)
-
-
-def _check_accelerator(ctx: _Context) -> Check:
-    result = ctx.gpu = _gpu.check()
-    if result.gpus:
-        return Check("Accelerator", "ok", result.summary, result.notes)
-    return Check("Accelerator", "warn", result.summary, result.notes, _gpu.switch_on_advice(result))
-
-
-def _check_gpu_tooling(ctx: _Context) -> Check:
-    result = ctx.gpu or _gpu.check()
-    details = [f"nvidia-smi: {result.nvidia_smi or 'not on PATH'}"]
-    if result.gputil_error:
-        details.append(f"GPUtil: {result.gputil_error}")
-    if result.accelerator != "gpu" and result.nvidia_smi is None:
-        return Check(
-            "GPU tooling",
-            "skip",
-            "no NVIDIA tools on this runtime (nothing to check without a GPU)",
-            tuple(details),
-        )
-    if result.gputil_error:
-        fix = (
-            "Nothing is needed for setup(): nvidia-smi -L listed the GPUs. For GPUtil's memory "
-            "figures, see the GPUtil line above (a hung driver: Runtime > Disconnect and delete "
-            "runtime)."
-        )
-        return Check(
-            "GPU tooling",
-            "warn",
-            "GPUtil did not answer; nvidia-smi -L was used instead",
-            tuple(details),
-            fix,
-        )
-    return Check("GPU tooling", "ok", "GPUtil and nvidia-smi answer", tuple(details))
-
-
-def _check_drive(ctx: _Context) -> Check:
-    try:
-        ctx.drive = _locate.find_drive(ctx.drive_dir, colab=ctx.colab, mountpoint=ctx.mountpoint)
-    except ColabBootstrapError as exc:
-        ctx.drive_error = str(exc)
-        lines = str(exc).splitlines()
-        return Check("Drive", "fail", lines[0], tuple(lines[1:-1]), lines[-1])
-    if ctx.drive is None:
-        ctx.drive_error = "not mounted"
-        return Check(
-            "Drive",
-            "fail",
-            f"Google Drive is not mounted at {ctx.mountpoint}",
-            (),
-            f"Run the setup cell (colab_bootstrap.setup(...)), or mount by hand: {_MOUNT_CALL}",
-        )
-    how = {
-        "drive_dir": "from drive_dir",
-        "env": f"from ${_locate.DRIVE_ENV}",
-        "colab": "Colab mount",
-        "desktop": "Google Drive for desktop",
-    }[ctx.drive.how]
-    return Check("Drive", "ok", f"My Drive at {ctx.drive.path} ({how})")
-
-
-def _project_name(ctx: _Context) -> str | None:
-    if ctx.project_name is not None:
-        return ctx.project_name
-    current = _setup.current_project()
-    return current.name if current else None
-
-
-def _inspect_link(link: Path, folder: Path, details: list[str], problems: list[str]) -> None:
-    if link.is_symlink() and os.path.realpath(link) == os.path.realpath(folder):
-        details.append(f"link: {link} -> {os.readlink(link)}")
-    elif link.is_symlink():
-        problems.append(f"{link} points to {os.readlink(link)}, not to the project")
-    elif link.exists():
-        problems.append(f"{link} is a real file or folder, so the link cannot be made")
-    else:
-        problems.append(f"no link at {link}")
-
-
-def _check_project(ctx: _Context) -> Check:
-    name = _project_name(ctx)
-    if name is None:
-        return Check(
-            "Project",
-            "skip",
-            "no project given and none set up in this process",
-            (),
-            "Pass the folder: colab_bootstrap.doctor('fastai_course2').",
-        )
-    try:
-        ctx.relative = _locate.validate_project(name)
-    except ColabBootstrapError as exc:
-        return Check("Project", "fail", f"{name!r} is not a valid project name", (), str(exc))
-    if ctx.drive is None:
-        return Check("Project", "skip", f"{name}: cannot look without Drive (see Drive)")
-    try:
-        ctx.folder = _locate.project_path(ctx.drive.path, ctx.relative)
-    except ColabBootstrapError as exc:
-        ctx.folder_error = str(exc)
-        return Check("Project", "fail", f"folder {name!r} not found", (), str(exc))
-    details: list[str] = [f"folder: {ctx.folder}"]
-    problems: list[str] = []
-    link = Path(ctx.content_dir) / ctx.folder.name
-    if ctx.colab or os.fspath(ctx.content_dir) != _setup.DEFAULT_CONTENT_DIR:
-        _inspect_link(link, ctx.folder, details, problems)
-    entries = [str(link), str(ctx.folder), os.path.realpath(ctx.folder)]
-    positions = [(i, p) for i, p in enumerate(sys.path) if p in entries]
-    if positions:
-        index, entry = positions[0]
-        details.append(f"sys.path[{index}] of {len(sys.path)}: {entry}")
-    elif _setup.projects() or _ipython.get_shell() is not None:
-        problems.append("not on sys.path, so `import` cannot find its modules")
-    else:
-        details.append("sys.path: not checked (no notebook here; setup() adds it in the notebook)")
-    if problems:
-        return Check(
-            "Project",
-            "warn",
-            f"{name}: " + "; ".join(problems),
-            tuple(details),
-            f"Run colab_bootstrap.setup({name!r}) (if a real folder holds the link path, move "
-            "it first: setup() never touches it).",
-        )
-    return Check("Project", "ok", f"{name} is importable", tuple(details))
-
-
-def _check_autoreload(_ctx: _Context) -> Check:
-    shell = _ipython.get_shell()
-    if shell is None:
-        return Check("Autoreload", "skip", "not running inside IPython")
-    state = _ipython.autoreload_state(shell)
-    if state == "mode 2":
-        return Check("Autoreload", "ok", "loaded, mode 2 (all modules)")
-    ipython = sys.modules.get("IPython")
-    old = getattr(ipython, "version_info", (8,)) < (8,)
-    details: tuple[str, ...] = ()
-    if state == "off" and old and sys.version_info >= (3, 12):
-        details = (
-            "IPython 7.x's autoreload does `from imp import reload`; `imp` was removed in "
-            "Python 3.12, so `%load_ext autoreload` fails with No module named 'imp' "
-            "(Colab pins IPython 7.34).",
-        )
-    return Check(
-        "Autoreload",
-        "warn",
-        f"autoreload is {state}: edited files are not reloaded",
-        details,
-        "Run colab_bootstrap.setup(...) (it repairs the imp failure and sets mode 2), or "
-        "%load_ext autoreload then %autoreload 2.",
-    )
-
-
-_STALE_FIXES = {
-    "changed": "colab_bootstrap.reset() re-imports them and rebinds the notebook's names.",
-    "deleted": "Restore the file, or drop the import; reset() reports what cannot re-import.",
-    "newer copy": "Drive sync made a newer '(N)' copy: colab_bootstrap.dedupe(apply=True) keeps "
-    "the newest under the plain name (the others go to the trash folder), then reset().",
-    "unreadable": "Drive is not answering: colab_bootstrap.reset(remount=True).",
-}
-
-
-def _check_stale(_ctx: _Context) -> Check:
-    from . import _live  # noqa: PLC0415
-
-    if not _live.watched_roots():
-        return Check(
-            "Stale modules", "skip", "no project set up in this process, so no module to compare"
-        )
-    found = _live.stale()
-    if not found:
-        return Check("Stale modules", "ok", "every loaded project module matches its file")
-    reasons = sorted({module.reason for module in found})
-    return Check(
-        "Stale modules",
-        "warn",
-        f"{len(found)} loaded project module(s) no longer match their files",
-        tuple(str(module) for module in found),
-        "\n".join(_STALE_FIXES[reason] for reason in reasons),
-    )
-
-
-def _project_scan(ctx: _Context) -> _scan.Scan | None:
-    if ctx.scan is None and ctx.folder is not None:
-        ctx.scan = _scan.scan(ctx.folder, limit=SCAN_LIMIT)
-    return ctx.scan
-
-
-def _truncation(scan: _scan.Scan) -> tuple[str, ...]:
-    if not scan.truncated:
-        return ()
-    return (f"stopped after {scan.entries} entries (limit {scan.limit}); the rest was not read",)
-
-
-def _check_bytecode(ctx: _Context) -> Check:
-    scan = _project_scan(ctx)
-    if scan is None:
-        return Check("Byte-code on Drive", "skip", "no project folder to look in")
-    prefix = sys.pycache_prefix
-    details = [f"sys.pycache_prefix: {prefix or 'not set (byte-code goes next to the files)'}"]
-    if not scan.pycache_dirs:
-        return Check(
-            "Byte-code on Drive",
-            "ok",
-            "no __pycache__ folders in the project",
-            (*details, *_truncation(scan)),
-        )
-    shown = [f"{d}/" for d in scan.pycache_dirs[:10]]
-    more = len(scan.pycache_dirs) - len(shown)
-    if more:
-        shown.append(f"... and {more} more")
-    return Check(
-        "Byte-code on Drive",
-        "warn",
-        f"{len(scan.pycache_dirs)} __pycache__ folder(s) inside the project add Drive sync churn",
-        (*details, *shown, *_truncation(scan)),
-        "setup() sends new byte-code to a local cache. The folders listed hold only "
-        "generated .pyc files and can be deleted safely (in Drive or on your laptop).",
-    )
+def _link_state(link: Path, folder: Path) -> tuple[LinkState, str]:
+    if link.is_symlink():
+        target = os.readlink(link)
+        if os.path.realpath(link) == os.path.realpath(folder):
+            return "ours", target
+        return "elsewhere", target
+    return ("real", "") if link.exists() else ("missing", "")
 
 
 def _top_level_modules(scan: _scan.Scan) -> list[str]:
@@ -457,20 +286,15 @@ def _stdlib_names() -> frozenset[str]:
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     found = set(sys.builtin_module_names)
-    try:
-        for entry in stdlib.iterdir():
-            if entry.suffix == ".py":
-                found.add(entry.stem)
-            elif (entry / "__init__.py").exists():
-                found.add(entry.name)
-    except OSError:  # pragma: no cover - unreadable stdlib
-        pass
+    for entry in stdlib.iterdir():
+        if entry.suffix == ".py":
+            found.add(entry.stem)
+        elif (entry / "__init__.py").exists():
+            found.add(entry.name)
     return frozenset(found)
 
 
-def _origin(spec: Any) -> str:
-    if spec is None:
-        return "?"
+def _origin_of(spec: Any) -> str:
     if spec.origin and spec.origin not in ("built-in", "frozen"):
         return str(spec.origin)
     if spec.submodule_search_locations:
@@ -486,17 +310,14 @@ def _shadow_of(name: str, entries: list[str]) -> str | None:
     for entry in entries:
         spec = importlib.machinery.PathFinder.find_spec(name, [entry])
         if spec is not None:
-            return _origin(spec)
+            return _origin_of(spec)
     return None
 
 
-def _check_shadowed(ctx: _Context) -> Check:
-    scan = _project_scan(ctx)
-    if scan is None or ctx.folder is None:
-        return Check("Shadowed names", "skip", "no project folder to look in")
-    ours = {os.path.realpath(ctx.folder)}
-    link = Path(ctx.content_dir) / ctx.folder.name
-    if link.is_symlink():
+def _shadowed(scan: _scan.Scan, folder: Path, link: Path | None) -> tuple[str, ...]:
+    """Project module names that ``import`` would find elsewhere first."""
+    ours = {os.path.realpath(folder)}
+    if link is not None and link.is_symlink():
         ours.add(str(link))
     index = next(
         (i for i, p in enumerate(sys.path) if p in ours or os.path.realpath(p or ".") in ours),
@@ -505,6 +326,7 @@ def _check_shadowed(ctx: _Context) -> Check:
     earlier = [p or os.getcwd() for p in sys.path[:index]]
     earlier = [p for p in earlier if os.path.isdir(p)]
     stdlib = _stdlib_names()
+    inside = os.path.realpath(folder) + os.sep
     findings: list[str] = []
     for name in _top_level_modules(scan):
         if name in stdlib:
@@ -513,45 +335,354 @@ def _check_shadowed(ctx: _Context) -> Check:
             )
             continue
         loaded = sys.modules.get(name)
-        if loaded is not None:
-            file = getattr(loaded, "__file__", None) or ""
-            if file and os.path.realpath(file).startswith(os.path.realpath(ctx.folder) + os.sep):
-                continue
+        file = getattr(loaded, "__file__", None) or "" if loaded is not None else ""
+        if file and os.path.realpath(file).startswith(inside):
+            continue
         other = _shadow_of(name, earlier)
         if other is not None:
             findings.append(f"{name}: `import {name}` gives {other}, not the project's")
-    if not findings:
-        return Check(
-            "Shadowed names", "ok", "no project module is hidden by another of the same name"
-        )
-    return Check(
-        "Shadowed names",
-        "warn",
-        f"{len(findings)} project module name(s) are taken by other modules",
-        tuple(findings),
-        "Rename the project module (e.g. utils.py -> myproj_utils.py) and its imports; "
-        "putting the project first on sys.path would hide the other module instead.",
-    )
+    return tuple(findings)
 
 
-def _check_root_crowding(ctx: _Context) -> Check:
-    if ctx.drive is None:
-        return Check("My Drive root", "skip", "Drive not found")
+def _root_count(drive: Path) -> int | str:
+    """Items directly in My Drive (at most ROOT_COUNT_LIMIT), or why they cannot be counted."""
     count = 0
     try:
-        with os.scandir(ctx.drive.path) as entries:
+        with os.scandir(drive) as entries:
             for _ in entries:
                 count += 1
                 if count >= ROOT_COUNT_LIMIT:
                     break
     except OSError as exc:
-        return Check("My Drive root", "warn", f"cannot list My Drive: {exc}")
+        return f"cannot list My Drive: {exc}"
+    return count
+
+
+def _where_project(facts: dict[str, Any], name: str | None) -> None:
+    """Validate the name and find the folder and its link (into ``facts``)."""
+    facts["project"] = name
+    drive: _locate.DriveLocation | None = facts.get("drive")
+    if name is None:
+        return
+    try:
+        relative: PurePosixPath = _locate.validate_project(name)
+    except ColabBootstrapError as exc:
+        facts["project_error"] = str(exc)
+        return
+    if drive is None:
+        return
+    try:
+        folder = facts["folder"] = _locate.project_path(drive.path, relative)
+    except ColabBootstrapError as exc:
+        facts["folder_error"] = str(exc)
+        return
+    link = facts["link"] = _locate.link_path(
+        facts["location"].content_dir, folder, colab=facts["colab"]
+    )
+    if link is not None:
+        facts["link_state"], facts["link_target"] = _link_state(link, folder)
+    entries = [str(link), str(folder), os.path.realpath(folder)]
+    position = next(((i, p) for i, p in enumerate(sys.path) if p in entries), None)
+    if position is not None:
+        facts["sys_path_index"], facts["sys_path_entry"] = position
+    facts["sys_path_length"] = len(sys.path)
+
+
+def _read_project(facts: dict[str, Any], network: bool) -> None:
+    """The walk of the project folder and everything read from it (into ``facts``)."""
+    folder: Path | None = facts.get("folder")
+    if facts.get("drive") is not None:
+        facts["root_count"] = _attempt(lambda: _root_count(facts["drive"].path))
+    if folder is not None:
+        scan = facts["scan"] = _attempt(
+            lambda: _scan.scan(folder, limit=SESSION.defaults.scan_limit)
+        )
+        if not isinstance(scan, Failed):
+            facts["shadowed"] = _attempt(lambda: _shadowed(scan, folder, facts.get("link")))
+            facts["copies"] = _attempt(lambda: tuple(copy_groups(scan)))
+            facts["lint"] = _attempt(lambda: windows_paths(scan))
+        facts["requirements"] = _attempt(lambda: requirements_report(folder))
+    if network:
+        origin = facts["origin"]
+        facts["update"] = _attempt(
+            lambda: check_update(None if isinstance(origin, Failed) else origin)
+        )
+
+
+def gather(
+    project: str | None = None, *, location: Location | None = None, network: bool = True
+) -> Facts:
+    """Look at everything once (reading only) and return what was seen.
+
+    Args:
+        project: folder relative to My Drive; default the project set up last in this process.
+        location: where to look; default where the last ``setup()`` looked.
+        network: allow the update check (one short HTTP request).
+    """
+    colab = _colab.on_colab()
+    shell = _ipython.get_shell()
+    ipython = sys.modules.get("IPython")
+    current = SESSION.current()
+    origin = _attempt(install_origin)
+    facts: dict[str, Any] = {
+        "colab": colab,
+        "environment": _environment(colab, shell is not None),
+        "origin": origin,
+        "restart": _attempt(
+            lambda: None if isinstance(origin, Failed) else restart_needed(origin=origin)
+        ),
+        "gpu": _attempt(_gpu.check),
+        "location": location or SESSION.location(),
+        "notebook": bool(SESSION.projects) or shell is not None,
+        "in_ipython": shell is not None,
+        "autoreload": _ipython.autoreload_state(shell),
+        "old_ipython": getattr(ipython, "version_info", (8,)) < (8,),
+        "python": sys.version_info[:2],
+        "watching": bool(SESSION.roots.paths),
+        "pycache_prefix": sys.pycache_prefix,
+    }
+    if facts["watching"]:
+        facts["stale"] = _attempt(lambda: tuple(stale()))
+    try:
+        facts["drive"] = _locate.find_drive(
+            facts["location"].drive_dir, colab=colab, mountpoint=facts["location"].mountpoint
+        )
+    except ColabBootstrapError as exc:
+        facts["drive_error"] = str(exc)
+    if project is None and current is not None:
+        project = current.project.name
+    _where_project(facts, project)
+    _read_project(facts, network)
+    return Facts(**facts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks: pure functions of the facts, each registered once in CHECKS
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """What a check says; the runner adds the check's registered name."""
+
+    status: Status
+    summary: str
+    details: tuple[str, ...] = ()
+    fix: str | None = None
+
+
+def _environment_check(facts: Facts) -> _Finding:
+    env = facts.environment
+    summary = f"{env['runtime']}, Python {env['python']}, colab_bootstrap {__version__}"
+    details = (
+        f"IPython {env['ipython']} (running inside IPython: {env['in IPython']})",
+        f"colab_bootstrap installed from: {_need(facts.origin)}",
+    )
+    restart = _need(facts.restart)
+    if restart:
+        return _Finding("warn", summary, details, restart)
+    return _Finding("ok", summary, details)
+
+
+def _accelerator_check(facts: Facts) -> _Finding:
+    result = _need(facts.gpu)
+    if result.gpus:
+        return _Finding("ok", result.summary, result.notes)
+    return _Finding("warn", result.summary, result.notes, _gpu.switch_on_advice(result))
+
+
+def _gpu_tooling_check(facts: Facts) -> _Finding:
+    result = _need(facts.gpu)
+    details = [f"nvidia-smi: {result.nvidia_smi or 'not on PATH'}"]
+    if result.gputil_error:
+        details.append(f"GPUtil: {result.gputil_error}")
+    if result.accelerator != "gpu" and result.nvidia_smi is None:
+        return _Finding(
+            "skip",
+            "no NVIDIA tools on this runtime (nothing to check without a GPU)",
+            tuple(details),
+        )
+    if result.gputil_error:
+        fix = (
+            "Nothing is needed for setup(): nvidia-smi -L listed the GPUs. For GPUtil's memory "
+            "figures, see the GPUtil line above (a hung driver: Runtime > Disconnect and delete "
+            "runtime)."
+        )
+        return _Finding(
+            "warn", "GPUtil did not answer; nvidia-smi -L was used instead", tuple(details), fix
+        )
+    return _Finding("ok", "GPUtil and nvidia-smi answer", tuple(details))
+
+
+def _drive_check(facts: Facts) -> _Finding:
+    if facts.drive_error is not None:
+        lines = facts.drive_error.splitlines()
+        return _Finding("fail", lines[0], tuple(lines[1:-1]), lines[-1])
+    mountpoint = facts.location.mountpoint
+    if facts.drive is None:
+        return _Finding(
+            "fail",
+            f"Google Drive is not mounted at {mountpoint}",
+            (),
+            "Run the setup cell (colab_bootstrap.setup(...)), or mount by hand: "
+            f"from google.colab import drive; drive.mount({json.dumps(mountpoint)})",
+        )
+    how = {
+        "drive_dir": "from drive_dir",
+        "env": f"from ${SESSION.defaults.drive_env}",
+        "colab": "Colab mount",
+        "desktop": "Google Drive for desktop",
+    }[facts.drive.how]
+    return _Finding("ok", f"My Drive at {facts.drive.path} ({how})")
+
+
+_LINK_PROBLEMS = {
+    "elsewhere": "{0} points to {1}, not to the project",
+    "real": "{0} is a real file or folder, so the link cannot be made",
+    "missing": "no link at {0}",
+}
+
+
+def _project_check(facts: Facts) -> _Finding:
+    name = facts.project
+    if name is None:
+        return _Finding(
+            "skip",
+            "no project given and none set up in this process",
+            (),
+            "Pass the folder: colab_bootstrap.doctor('fastai_course2').",
+        )
+    if facts.project_error is not None:
+        return _Finding("fail", f"{name!r} is not a valid project name", (), facts.project_error)
+    if facts.drive is None:
+        return _Finding("skip", f"{name}: cannot look without Drive (see Drive)")
+    if facts.folder is None:
+        return _Finding("fail", f"folder {name!r} not found", (), facts.folder_error)
+    details: list[str] = [f"folder: {facts.folder}"]
+    problems: list[str] = []
+    if facts.link_state == "ours":
+        details.append(f"link: {facts.link} -> {facts.link_target}")
+    elif facts.link_state != "none":
+        problems.append(_LINK_PROBLEMS[facts.link_state].format(facts.link, facts.link_target))
+    if facts.sys_path_index is not None:
+        details.append(
+            f"sys.path[{facts.sys_path_index}] of {facts.sys_path_length}: {facts.sys_path_entry}"
+        )
+    elif facts.notebook:
+        problems.append("not on sys.path, so `import` cannot find its modules")
+    else:
+        details.append("sys.path: not checked (no notebook here; setup() adds it in the notebook)")
+    if problems:
+        return _Finding(
+            "warn",
+            f"{name}: " + "; ".join(problems),
+            tuple(details),
+            f"Run colab_bootstrap.setup({name!r}) (if a real folder holds the link path, move "
+            "it first: setup() never touches it).",
+        )
+    return _Finding("ok", f"{name} is importable", tuple(details))
+
+
+def _autoreload_check(facts: Facts) -> _Finding:
+    if not facts.in_ipython:
+        return _Finding("skip", "not running inside IPython")
+    if facts.autoreload == "mode 2":
+        return _Finding("ok", "loaded, mode 2 (all modules)")
+    details: tuple[str, ...] = ()
+    if facts.autoreload == "off" and facts.old_ipython and facts.python >= (3, 12):
+        details = (
+            "IPython 7.x's autoreload does `from imp import reload`; `imp` was removed in "
+            "Python 3.12, so `%load_ext autoreload` fails with No module named 'imp' "
+            "(Colab pins IPython 7.34).",
+        )
+    return _Finding(
+        "warn",
+        f"autoreload is {facts.autoreload}: edited files are not reloaded",
+        details,
+        "Run colab_bootstrap.setup(...) (it repairs the imp failure and sets mode 2), or "
+        "%load_ext autoreload then %autoreload 2.",
+    )
+
+
+_STALE_FIXES = {
+    "changed": "colab_bootstrap.reset() re-imports them and rebinds the notebook's names.",
+    "deleted": "Restore the file, or drop the import; reset() reports what cannot re-import.",
+    "newer copy": "Drive sync made a newer '(N)' copy: colab_bootstrap.dedupe(apply=True) keeps "
+    "the newest under the plain name (the others go to the trash folder), then reset().",
+    "unreadable": "Drive is not answering: colab_bootstrap.reset(remount=True).",
+}
+
+
+def _stale_check(facts: Facts) -> _Finding:
+    if not facts.watching:
+        return _Finding("skip", "no project set up in this process, so no module to compare")
+    found = _need(facts.stale)
+    if not found:
+        return _Finding("ok", "every loaded project module matches its file")
+    reasons = sorted({module.reason for module in found})
+    return _Finding(
+        "warn",
+        f"{len(found)} loaded project module(s) no longer match their files",
+        tuple(str(module) for module in found),
+        "\n".join(_STALE_FIXES[reason] for reason in reasons),
+    )
+
+
+def _truncation(scan: _scan.Scan) -> tuple[str, ...]:
+    if not scan.truncated:
+        return ()
+    return (f"stopped after {scan.entries} entries (limit {scan.limit}); the rest was not read",)
+
+
+def _bytecode_check(facts: Facts) -> _Finding:
+    scan = _need(facts.scan)
+    if scan is None:
+        return _Finding("skip", "no project folder to look in")
+    prefix = facts.pycache_prefix
+    details = [f"sys.pycache_prefix: {prefix or 'not set (byte-code goes next to the files)'}"]
+    if not scan.pycache_dirs:
+        return _Finding(
+            "ok", "no __pycache__ folders in the project", (*details, *_truncation(scan))
+        )
+    shown = [f"{d}/" for d in scan.pycache_dirs[:10]]
+    more = len(scan.pycache_dirs) - len(shown)
+    if more:
+        shown.append(f"... and {more} more")
+    return _Finding(
+        "warn",
+        f"{len(scan.pycache_dirs)} __pycache__ folder(s) inside the project add Drive sync churn",
+        (*details, *shown, *_truncation(scan)),
+        "setup() sends new byte-code to a local cache. The folders listed hold only "
+        "generated .pyc files and can be deleted safely (in Drive or on your laptop).",
+    )
+
+
+def _shadowed_check(facts: Facts) -> _Finding:
+    if _need(facts.scan) is None:
+        return _Finding("skip", "no project folder to look in")
+    findings = _need(facts.shadowed)
+    if not findings:
+        return _Finding("ok", "no project module is hidden by another of the same name")
+    return _Finding(
+        "warn",
+        f"{len(findings)} project module name(s) are taken by other modules",
+        findings,
+        "Rename the project module (e.g. utils.py -> myproj_utils.py) and its imports; "
+        "putting the project first on sys.path would hide the other module instead.",
+    )
+
+
+def _root_crowding_check(facts: Facts) -> _Finding:
+    count = _need(facts.root_count)
+    if count is None:
+        return _Finding("skip", "Drive not found")
+    if isinstance(count, str):
+        return _Finding("warn", count)
     shown = f"{count}+" if count >= ROOT_COUNT_LIMIT else str(count)
     if count < ROOT_CROWDED:
         noun = "item" if count == 1 else "items"
-        return Check("My Drive root", "ok", f"{shown} {noun} directly in My Drive")
-    return Check(
-        "My Drive root",
+        return _Finding("ok", f"{shown} {noun} directly in My Drive")
+    return _Finding(
         "warn",
         f"{shown} items directly in My Drive: mounting can time out",
         (
@@ -562,14 +693,11 @@ def _check_root_crowding(ctx: _Context) -> Check:
     )
 
 
-def _check_hygiene(ctx: _Context) -> Check:
-    scan = _project_scan(ctx)
-    if scan is None or ctx.folder is None:
-        return Check("Copies and Windows paths", "skip", "no project folder to look in")
-    from ._hygiene import copy_groups, dedupe_command, windows_paths  # noqa: PLC0415
-
-    groups = copy_groups(scan)
-    lint = windows_paths(scan)
+def _hygiene_check(facts: Facts) -> _Finding:
+    scan, lint = _need(facts.scan), _need(facts.lint)
+    if scan is None or lint is None or facts.folder is None:
+        return _Finding("skip", "no project folder to look in")
+    groups = _need(facts.copies)
     details = [f"copy: {group}" for group in groups]
     details += [
         f"Windows path: {f.where}: {f.literal} -> {f.rewrite} ({f.problem})" for f in lint.findings
@@ -585,25 +713,20 @@ def _check_hygiene(ctx: _Context) -> Check:
     if groups:
         fixes.append(
             "Keep the newest of each group under the plain name, the rest moved to a trash "
-            f"folder, nothing deleted: colab_bootstrap.dedupe({str(ctx.folder)!r}, apply=True) "
-            f"(or: {dedupe_command(ctx.folder)}); look first with dedupe() alone."
+            f"folder, nothing deleted: colab_bootstrap.dedupe({str(facts.folder)!r}, apply=True) "
+            f"(or: {dedupe_command(facts.folder)}); look first with dedupe() alone."
         )
     if lint.findings:
         fixes.append(
             "Colab runs Linux: build paths with pathlib (the rewrites above) or '/' separators."
         )
-    status: Status = "warn" if fixes else "ok"
-    return Check(
-        "Copies and Windows paths", status, summary, tuple(details), "\n".join(fixes) or None
-    )
+    return _Finding("warn" if fixes else "ok", summary, tuple(details), "\n".join(fixes) or None)
 
 
-def _requirement_findings(ctx: _Context) -> tuple[Status, str, list[str], str | None]:
-    if ctx.folder is None:
+def _requirement_findings(facts: Facts) -> tuple[Status, str, list[str], str | None]:
+    report = _need(facts.requirements)
+    if report is None:
         return "skip", "requirements: no project folder", [], None
-    from ._requirements import requirements_report  # noqa: PLC0415
-
-    report = requirements_report(ctx.folder)
     if not report.files:
         return "ok", "no requirements.txt or pyproject.toml", [], None
     details = [f"missing: {r.requirement} ({r.source})" for r in report.missing]
@@ -621,12 +744,10 @@ def _requirement_findings(ctx: _Context) -> tuple[Status, str, list[str], str | 
     return status, f"requirements: {counts}", details, fix
 
 
-def _update_findings(ctx: _Context) -> tuple[Status, str, str | None]:
-    if not ctx.network:
+def _update_findings(facts: Facts) -> tuple[Status, str, str | None]:
+    update = _need(facts.update)
+    if update is None:
         return "skip", "update check: off (network=False)", None
-    from ._update import check_update  # noqa: PLC0415
-
-    update = check_update(ctx.origin)
     if update.status == "update":
         return "warn", update.message, update.fix
     if update.status == "current":
@@ -634,78 +755,100 @@ def _update_findings(ctx: _Context) -> tuple[Status, str, str | None]:
     return "skip", f"update check skipped: {update.message}", None
 
 
-def _check_requirements(ctx: _Context) -> Check:
-    req_status, req_summary, details, req_fix = _requirement_findings(ctx)
-    upd_status, upd_summary, upd_fix = _update_findings(ctx)
+def _requirements_check(facts: Facts) -> _Finding:
+    req_status, req_summary, details, req_fix = _requirement_findings(facts)
+    upd_status, upd_summary, upd_fix = _update_findings(facts)
     order: tuple[Status, ...] = ("fail", "warn", "ok", "skip")
     status = min(req_status, upd_status, key=order.index)
     fixes = "\n".join(f for f in (req_fix, upd_fix) if f) or None
-    return Check(
-        "Requirements and updates",
-        status,
-        f"{req_summary}; {upd_summary}",
-        tuple(details),
-        fixes,
-    )
+    return _Finding(status, f"{req_summary}; {upd_summary}", tuple(details), fixes)
 
 
-_CHECKS: tuple[tuple[str, Callable[[_Context], Check]], ...] = (
-    ("Environment", _check_environment),
-    ("Accelerator", _check_accelerator),
-    ("GPU tooling", _check_gpu_tooling),
-    ("Drive", _check_drive),
-    ("Project", _check_project),
-    ("Autoreload", _check_autoreload),
-    ("Stale modules", _check_stale),
-    ("Byte-code on Drive", _check_bytecode),
-    ("Shadowed names", _check_shadowed),
-    ("My Drive root", _check_root_crowding),
-    ("Copies and Windows paths", _check_hygiene),
-    ("Requirements and updates", _check_requirements),
+#: Every check, once, by the name it reports under, in the order the report shows them.
+CHECKS: tuple[tuple[str, Callable[[Facts], _Finding]], ...] = (
+    ("Environment", _environment_check),
+    ("Accelerator", _accelerator_check),
+    ("GPU tooling", _gpu_tooling_check),
+    ("Drive", _drive_check),
+    ("Project", _project_check),
+    ("Autoreload", _autoreload_check),
+    ("Stale modules", _stale_check),
+    ("Byte-code on Drive", _bytecode_check),
+    ("Shadowed names", _shadowed_check),
+    ("My Drive root", _root_crowding_check),
+    ("Copies and Windows paths", _hygiene_check),
+    ("Requirements and updates", _requirements_check),
 )
 
 
-def _run_check(name: str, run: Callable[[_Context], Check], ctx: _Context) -> Check:
-    try:
-        return run(ctx)
-    except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
-        return Check(
-            name,
-            "fail",
-            f"the check itself failed: {type(exc).__name__}: {exc}",
-            (),
-            "Please report this with the markdown() output of this report.",
-        )
+def run_checks(
+    facts: Facts, checks: Sequence[tuple[str, Callable[[Facts], _Finding]]] = CHECKS
+) -> tuple[Check, ...]:
+    """Run ``checks`` on ``facts``; a missing fact or a broken check is a failed check."""
+    results = []
+    for name, run in checks:
+        try:
+            finding = run(facts)
+        except _Unknown as missing:
+            finding = _Finding(
+                "fail",
+                f"could not look: {missing}",
+                (),
+                "Please report this with the markdown() output of this report.",
+            )
+        except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
+            finding = _Finding(
+                "fail",
+                f"the check itself failed: {type(exc).__name__}: {exc}",
+                (),
+                "Please report this with the markdown() output of this report.",
+            )
+        results.append(Check(name, finding.status, finding.summary, finding.details, finding.fix))
+    return tuple(results)
+
+
+def _redactions(facts: Facts) -> tuple[tuple[str, str], ...]:
+    """Personal paths and what a pasted report shows instead (longest first)."""
+    pairs: list[tuple[str, str]] = []
+    if facts.drive is not None:
+        pairs += [(str(facts.drive.path), "<My Drive>")]
+        pairs += [(os.path.realpath(facts.drive.path), "<My Drive>")]
+    home = os.path.expanduser("~")
+    if home not in ("", "/"):
+        pairs.append((home, "~"))
+    return tuple(sorted(set(pairs), key=lambda pair: -len(pair[0])))
 
 
 def doctor(
     project: str | None = None,
     *,
     drive_dir: str | os.PathLike[str] | None = None,
-    mountpoint: str | os.PathLike[str] = _setup.DEFAULT_MOUNTPOINT,
-    content_dir: str | os.PathLike[str] = _setup.DEFAULT_CONTENT_DIR,
+    mountpoint: str | os.PathLike[str] | None = None,
+    content_dir: str | os.PathLike[str] | None = None,
     network: bool = True,
 ) -> Report:
     """Diagnose the runtime, Drive and the project; change nothing; never raise for a finding.
 
+    Looks where the last ``setup()`` of this process looked, unless told otherwise.
+
     Args:
-        project: folder relative to My Drive; default the project set up in this process.
-        drive_dir: the My Drive folder (found as ``setup()`` finds it when omitted).
-        mountpoint: where Colab mounts Drive.
-        content_dir: where ``setup()`` makes the link.
+        project: folder relative to My Drive; default the project set up last in this process.
+        drive_dir: the My Drive folder; default what ``setup()`` used (found as it finds it).
+        mountpoint: where Colab mounts Drive; default what ``setup()`` used, else
+            ``/content/drive``.
+        content_dir: where ``setup()`` makes the link; default what ``setup()`` used.
         network: allow the update check (a short HTTP request); False skips it.
 
     Returns:
         A ``Report``: ``print(report)``, or let the notebook show it as a table.
     """
     started = time.perf_counter()
-    ctx = _Context(project, drive_dir, mountpoint, content_dir, network, _colab.on_colab())
-    ctx.environment = _environment(ctx)  # read once: the environment check and the report
-    checks = [_run_check(name, run, ctx) for name, run in _CHECKS]
+    location = SESSION.location(drive_dir, mountpoint, content_dir)
+    facts = gather(project, location=location, network=network)
     return Report(
-        tuple(checks),
-        project=_project_name(ctx),
-        environment=ctx.environment,
+        run_checks(facts),
+        project=facts.project,
+        environment=facts.environment,
         seconds=time.perf_counter() - started,
-        redactions=_redactions(ctx),
+        redactions=_redactions(facts),
     )

@@ -12,7 +12,10 @@ import types
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Literal
+
+    #: What autoreload is doing in this kernel.
+    AutoreloadState = Literal["off", "mode 0", "mode 1", "mode 2", "loaded", "no IPython"]
 
 __all__ = ["autoreload_state", "enable_autoreload", "get_shell", "user_namespace"]
 
@@ -70,7 +73,7 @@ def _autoreload_magics(shell: Any) -> Any | None:
     return registry.get("AutoreloadMagics")
 
 
-def autoreload_state(shell: Any | None = None) -> str:
+def autoreload_state(shell: Any | None = None) -> AutoreloadState:
     """Describe autoreload in this kernel: "off", "mode 2", "mode 1", "mode 0" or "no IPython"."""
     shell = get_shell() if shell is None else shell
     if shell is None:
@@ -90,11 +93,11 @@ def enable_autoreload(shell: Any | None = None) -> str:
     """Load the autoreload extension and set mode 2; return what was done, never raise.
 
     Returns one of "enabled", "enabled (repaired IPython's missing 'imp')", "already on",
-    "not in IPython", or "failed: <reason and fix>".
+    "does not apply (not running in IPython)", or "failed: <reason and fix>".
     """
     shell = get_shell() if shell is None else shell
     if shell is None:
-        return "not in IPython"
+        return "does not apply (not running in IPython)"
     if autoreload_state(shell) == "mode 2":
         return "already on"
     repaired = False

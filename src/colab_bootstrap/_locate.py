@@ -1,7 +1,7 @@
-"""Project-name rules, where My Drive is, and where the project folder is.
+"""Project-name rules, where My Drive is, where the project folder is, where its link goes.
 
-Only finds; never creates, mounts or links (``_setup`` acts on what this module finds, and
-``doctor()`` uses it to look without touching).
+Only finds; never creates, mounts or links: ``setup()`` acts on what this module finds, and
+``doctor()`` uses the same rules to look without touching, so the two always agree.
 """
 
 from __future__ import annotations
@@ -12,19 +12,26 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
+from ._colab import mydrive_in
 from ._errors import DriveNotFoundError, InvalidProjectError, ProjectNotFoundError
-from ._setup import DRIVE_ENV
+from ._session import SESSION, option
 
 __all__ = [
-    "DRIVE_ENV",
     "DriveLocation",
+    "FoundBy",
     "close_names",
     "desktop_candidates",
     "find_drive",
+    "link_path",
     "project_path",
     "validate_project",
 ]
+
+#: How My Drive was found: the drive_dir argument, the environment variable, Colab's mount, or
+#: the Google Drive for desktop folder.
+FoundBy = Literal["drive_dir", "env", "colab", "desktop"]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -88,7 +95,7 @@ class DriveLocation:
     """Where My Drive is and how it was found."""
 
     path: Path
-    how: str  # "drive_dir", "env", "colab", "desktop"
+    how: FoundBy
 
 
 def desktop_candidates(home: Path | None = None, platform: str = sys.platform) -> list[Path]:
@@ -125,10 +132,12 @@ def find_drive(
     Raises:
         DriveNotFoundError: an explicit folder that does not exist, or nothing found off Colab.
     """
-    for value, how, name in (
-        (drive_dir, "drive_dir", "drive_dir"),
-        (os.environ.get(DRIVE_ENV) or None, "env", f"${DRIVE_ENV}"),
-    ):
+    env = SESSION.defaults.drive_env
+    given: tuple[tuple[str | os.PathLike[str] | None, FoundBy, str], ...] = (
+        (drive_dir, "drive_dir", option("drive_dir", None).rstrip("=")),
+        (os.environ.get(env) or None, "env", f"${env}"),
+    )
+    for value, how, name in given:
         if value is None:
             continue
         path = Path(os.path.expanduser(os.fspath(value)))
@@ -140,8 +149,6 @@ def find_drive(
             )
         return DriveLocation(path.absolute(), how)
     if colab:
-        from ._colab import mydrive_in  # noqa: PLC0415
-
         mydrive = mydrive_in(mountpoint)
         return None if mydrive is None else DriveLocation(mydrive, "colab")
     candidates = desktop_candidates(home)
@@ -152,7 +159,7 @@ def find_drive(
     raise DriveNotFoundError(
         "Could not find Google Drive on this machine (not a Colab runtime). Looked in:\n"
         f"{looked}\nInstall Google Drive for desktop, or point at the folder that holds your "
-        f"projects: setup(..., drive_dir='/path/to/My Drive') or set {DRIVE_ENV}=/path/to/My Drive."
+        f"projects: {option('drive_dir', '/path/to/My Drive')} or set {env}=/path/to/My Drive."
     )
 
 
@@ -201,5 +208,16 @@ def project_path(drive: Path, project: PurePosixPath) -> Path:
     raise ProjectNotFoundError(
         f"Project folder {path} does not exist ({missing!r} is not in {parent}).{hint} "
         "Check the name (Drive names are case-sensitive here), wait for Drive to finish "
-        "syncing, or pass create=True to make an empty folder."
+        f"syncing, or pass {option('create')} to make an empty folder."
     )
+
+
+def link_path(content_dir: str | None, folder: Path, *, colab: bool) -> Path | None:
+    """Where ``setup()`` links ``folder``: ``<content_dir>/<folder name>``, or None for no link.
+
+    On Colab the link is always made (in ``/content`` unless ``content_dir`` says otherwise), so
+    notebooks import from a short local path; off Colab only when ``content_dir`` is given.
+    """
+    if content_dir is None and not colab:
+        return None
+    return Path(content_dir or SESSION.defaults.content_dir) / folder.name

@@ -1,10 +1,14 @@
-"""Text and HTML rendering shared by every result object."""
+"""How result objects show themselves: aligned text for ``print()``, a table for notebooks.
+
+Every result (``Project``, ``GpuCheck``, ``ResetReport``...) is a title and (label, value) rows;
+subclassing :class:`Rendered` gives it both forms from those two methods, escaped the same way.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-__all__ = ["escape", "html_table", "text_block"]
+__all__ = ["Rendered", "escape", "html_table", "text_block"]
 
 # The html module pulls in html.entities (a big table) for unescape; escaping needs five rules.
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
@@ -53,3 +57,26 @@ def html_table(
         parts.append(f'<tr style="{style}">{cells}</tr>' if style else f"<tr>{cells}</tr>")
     parts.append("</table>")
     return "".join(parts)
+
+
+class Rendered:
+    """A result with a title and (label, value) rows: ``str()`` and a notebook table from them."""
+
+    def _title(self) -> str:
+        raise NotImplementedError
+
+    def _rows(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def _row_style(self, label: str) -> str:
+        """A CSS style for the HTML row labelled ``label`` ('' for none)."""
+        del label
+        return ""
+
+    def __str__(self) -> str:
+        return text_block(self._title(), self._rows())
+
+    def _repr_html_(self) -> str:
+        rows = self._rows()
+        styles = [self._row_style(label) for label, _ in rows]
+        return html_table(self._title(), rows, row_styles=styles if any(styles) else None)

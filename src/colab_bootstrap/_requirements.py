@@ -1,54 +1,18 @@
-r"""Requirements of the project: read them, compare them with what is installed, install the rest.
+"""The project's requirements: read them, compare them with what is installed, install the rest.
 
-Public API (``doctor()`` and ``setup(install=True)`` build on it)::
-
-    requirements_report(project_dir, *, path=None) -> RequirementsReport
-    install_missing(project_dir, *, path=None) -> tuple[str, ...]
-    find_distributions(names, path=None) -> dict[str, importlib.metadata.Distribution]
-
-``RequirementsReport`` (frozen dataclass; ``str()`` is a text summary, ``_repr_html_`` a table):
-
-- ``project_dir: Path``: the folder that was read.
-- ``files: tuple[Path, ...]``: every file read, includes (``-r``) among them, in reading order.
-- ``met``, ``missing``, ``mismatched``, ``not_needed: tuple[CheckedRequirement, ...]``:
-  ``missing`` are not installed (or an extra's dependency is not); ``mismatched`` are installed
-  at a version outside the specifier; ``not_needed`` have a marker that is false here.
-- ``not_checked: tuple[UncheckedLine, ...]``: lines only pip can judge (URLs, local paths,
-  editable installs, pip options, lines packaging cannot parse, include cycles, missing files),
-  each with the reason. They are never guessed at and never installed by ``install_missing``.
-- ``pip_options: tuple[str, ...]``: index options of the files (``--index-url``,
-  ``--extra-index-url``, ``--find-links``, ``--no-index``, ``--pre``, ...) passed on to pip.
-- ``unmet`` (property): ``missing + mismatched``; ``ok`` (property): nothing unmet.
-- ``pip_args`` (property): ``("install", *pip_options, *requirements)`` for the unmet ones, or
-  None when all are met; run as ``[sys.executable, "-m", "pip", *pip_args]``.
-- ``pip_command`` (property): the same as one shell line, ``pip install 'numpy>=1.26' rich``
-  (quoted for a ``!`` cell), or None.
-
-``CheckedRequirement``: ``line`` (as written, comment removed), ``source``
-(``"requirements.txt:3"``), ``name`` (normalized), ``requirement`` (what pip is given: name,
-extras, specifier, no marker), ``installed`` (version string or None), ``detail`` (one sentence
-for the user).
-``UncheckedLine``: ``line``, ``source``, ``reason``.
-
-Files read in the project folder: ``requirements.txt`` (pip's format: comments, ``\\``
-continuations, ``${VAR}`` expansion, ``-r``/``--requirement`` includes relative to the
-including file, markers, extras) and ``pyproject.toml`` (``[project] dependencies``).
-pyproject.toml is read with ``tomllib``, which exists from Python 3.11 (Colab runs 3.12+); on
-3.9 and 3.10 its dependencies are reported as not checked, with that reason, rather than read by a
-home-made TOML reader that could misread them: list them in requirements.txt to have them checked
-there. Installed versions come from ``importlib.metadata`` on ``path`` (default ``sys.path``;
-the first distribution of a name wins, as for imports), compared with ``packaging`` (pre-release
-installs count, as pip counts them). For a requirement with extras, the extras' own dependencies
-(one level) must be installed too.
-
-packaging is imported inside the functions, never at ``import colab_bootstrap`` time.
+A Colab runtime starts fresh every day, so the packages a project needs are missing again;
+``doctor()`` says which, and ``setup(install=True)`` installs exactly those. The files are read
+with pip's own rules (comments, continuations, ``${VAR}``, ``-r`` includes, markers, extras);
+every line only pip can judge (URLs, paths, ``-e``, options) is reported as not checked, with the
+reason, and never guessed at. ``pyproject.toml`` is read with ``tomllib`` (Python 3.11+; Colab
+runs 3.12+): on 3.9 and 3.10 its dependencies are reported as not checked rather than read by a
+home-made TOML reader that could misread them. packaging is imported inside the functions.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import logging
 import os
 import re
 import shlex
@@ -60,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import _log
 from ._errors import ColabBootstrapWarning, RequirementsError
-from ._render import html_table, text_block
+from ._render import Rendered
+from ._session import again
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -76,8 +42,6 @@ __all__ = [
     "install_missing",
     "requirements_report",
 ]
-
-log = logging.getLogger(__name__)
 
 #: The files looked for in the project folder, in this order.
 REQUIREMENTS_FILES = ("requirements.txt", "pyproject.toml")
@@ -109,7 +73,16 @@ _PASSED_FLAGS = {"--no-index", "--pre", "--prefer-binary"}
 
 @dataclass(frozen=True)
 class CheckedRequirement:
-    """One requirement that was compared with what is installed."""
+    """One requirement that was compared with what is installed.
+
+    Attributes:
+        line: as written, comment removed.
+        source: where, e.g. ``"requirements.txt:3"``.
+        name: the normalized distribution name.
+        requirement: what pip is given: name, extras, specifier, no marker.
+        installed: the installed version, or None.
+        detail: one sentence for the user.
+    """
 
     line: str
     source: str
@@ -129,8 +102,20 @@ class UncheckedLine:
 
 
 @dataclass(frozen=True)
-class RequirementsReport:
-    """What the project's requirement files ask for, and how this environment measures up."""
+class RequirementsReport(Rendered):
+    """What the project's requirement files ask for, and how this environment measures up.
+
+    Attributes:
+        project_dir: the folder that was read.
+        files: every file read, includes (``-r``) among them, in reading order.
+        met: requirements the installed versions satisfy.
+        missing: requirements not installed (or whose extras' dependencies are not).
+        mismatched: requirements installed at a version outside the specifier.
+        not_needed: requirements whose marker is false here.
+        not_checked: lines only pip can judge, each with the reason; never installed here.
+        pip_options: the files' index options (``--index-url``, ``--find-links``, ``--pre``...),
+            passed on to pip.
+    """
 
     project_dir: Path
     files: tuple[Path, ...] = ()
@@ -190,12 +175,6 @@ class RequirementsReport:
         if self.pip_command:
             rows.append(("fix", f"!{self.pip_command}"))
         return rows
-
-    def __str__(self) -> str:
-        return text_block(self._title(), self._rows())
-
-    def _repr_html_(self) -> str:
-        return html_table(self._title(), self._rows())
 
 
 def _display(path: Path, base: Path) -> str:
@@ -636,19 +615,19 @@ def install_missing(
     wanted = tuple(dict.fromkeys(item.requirement for item in report.unmet))
     loaded = _loaded_modules(report.mismatched, path)
     command = [sys.executable, "-m", "pip", args[0], "--disable-pip-version-check", *args[1:]]
-    log.info("installing %s", " ".join(wanted))
+    _log.info(__name__, "installing %s", " ".join(wanted))
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         said = _tail(completed.stderr) or _tail(completed.stdout) or "(no output)"
         files = ", ".join(_display(f, report.project_dir) for f in report.files)
         fix = (
             f"Fix the requirement in {files} (its name, its version, or the index it needs), "
-            "then re-run this cell."
+            f"then {again()}."
         )
         if "No module named pip" in said:
             fix = (
                 f"This Python ({sys.executable}) has no pip: run "
-                f"!{shlex.quote(sys.executable)} -m ensurepip --upgrade, then re-run this cell."
+                f"!{shlex.quote(sys.executable)} -m ensurepip --upgrade, then {again()}."
             )
         raise RequirementsError(
             f"pip could not install the requirements of {report.project_dir} "

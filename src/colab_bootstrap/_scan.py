@@ -7,11 +7,10 @@ once (``os.scandir``: no extra ``stat`` per entry), stops after ``limit`` entrie
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_LIMIT", "SKIP_DIRS", "Scan", "copy_of", "scan"]
+__all__ = ["DEFAULT_LIMIT", "SKIP_DIRS", "Scan", "leaf", "scan"]
 
 DEFAULT_LIMIT = 50_000
 
@@ -19,18 +18,6 @@ DEFAULT_LIMIT = 50_000
 SKIP_DIRS = frozenset(
     {".git", "__pycache__", ".ipynb_checkpoints", ".colab_bootstrap", ".venv", "node_modules"}
 )
-
-
-# Drive sync names a second file with the same title "stem (N).ext" (folders: "name (N)").
-_COPY = re.compile(r"^(?P<stem>.+?) \((?P<n>[1-9][0-9]*)\)(?P<ext>(?:\.[^.\s()]+)*)$")
-
-
-def copy_of(name: str) -> tuple[str, int] | None:
-    """Return (plain name, N) when ``name`` is a Drive sync copy like ``prep (1).py``."""
-    match = _COPY.match(name)
-    if match is None:
-        return None
-    return match["stem"] + match["ext"], int(match["n"])
 
 
 @dataclass(frozen=True)
@@ -90,6 +77,11 @@ def scan(root: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> Scan:
             dirs.append(prefix + name)
             pending.append((prefix + name, path))
     return Scan(Path(base), tuple(files), tuple(dirs), tuple(pycache), truncated, limit)
+
+
+def leaf(path: str) -> str:
+    """The last part of a walk's relative path: ``"a/b/prep.py"`` -> ``"prep.py"``."""
+    return path.rpartition("/")[2]
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

@@ -1,8 +1,13 @@
-"""``setup()``: one call that makes a Drive project folder importable in this notebook.
+"""``setup()``: make a Drive project folder importable in this notebook, in one call, safely twice.
 
-This module is light on purpose: ``setup()`` starts the GPU probes first and only then imports
-the modules that do the work (``_wiring``, ``_project``...), so nvidia-smi answers while they
-load and while Drive is mounted. A re-run of the same call takes the fast path below.
+The steps, each of which leaves everything as it was when it refuses: mount Drive (on Colab, only
+when it is not mounted), create the folder (when asked), install missing requirements (when
+asked), link it into ``/content``, put it on ``sys.path`` once, let the import hook watch it, turn
+on autoreload, and collect the GPU check.
+
+The GPU probes start before anything heavy is imported (only the light modules are imported at
+the top here), so nvidia-smi answers while Drive mounts and the folder is linked. A re-run of
+the same call takes the fast path: a few syscalls that check the result still holds.
 """
 
 from __future__ import annotations
@@ -11,58 +16,38 @@ import os
 import stat
 import sys
 import warnings
+from dataclasses import replace
+from pathlib import Path
 
-from . import _ipython, _probe
-from ._errors import ColabBootstrapWarning, GpuNotAvailableError
+from . import _gpu, _ipython, _log
+from ._errors import ColabBootstrapWarning, DriveMountError, LinkConflictError
+from ._session import (
+    GPU_POLICIES,
+    SESSION,
+    GpuPolicy,
+    Location,
+    Project,
+    SetupRecord,
+    again,
+    option,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
-    from typing import Literal
+    from ._locate import DriveLocation
 
-    from ._gpu import GpuCheck
-    from ._project import Project
-
-    GpuPolicy = Literal["warn", "require", "ignore"]
-
-__all__ = ["current_project", "projects", "setup"]
+__all__ = ["setup"]
 
 
-DEFAULT_MOUNTPOINT = "/content/drive"
-DEFAULT_CONTENT_DIR = "/content"
-#: Environment variable that points at the My Drive folder (after drive_dir, before the rest).
-DRIVE_ENV = "COLAB_BOOTSTRAP_DRIVE"
-_GPU_TIMEOUT = 5.0  # seconds; the same default as gpus()
-
-_projects: dict[str, Project] = {}
-
-
-def projects() -> tuple[Project, ...]:
-    """Every project set up in this process, oldest first."""
-    return tuple(_projects.values())
-
-
-def current_project() -> Project | None:
-    """The project set up last in this process, if any."""
-    return next(reversed(_projects.values()), None) if _projects else None
-
-
-# setup() arguments -> the Project they produced, for the fast path of a re-run.
-_done: dict[tuple[object, ...], Project] = {}
-
-
-def _remember(project: Project) -> None:
-    """Record ``project`` as the latest one set up (re-running moves it to the end)."""
-    _projects.pop(str(project.path), None)
-    _projects[str(project.path)] = project
-
-
-def _repeat(key: tuple[object, ...], gpu: str, *, autoreload: bool) -> Project | None:
+def _repeat(
+    key: tuple[object, ...], location: Location, gpu: GpuPolicy, *, autoreload: bool
+) -> Project | None:
     """Re-run of the same setup() call: verify the result still holds, with a few syscalls.
 
     Returns None (take the full path) when anything changed: the entry left sys.path, the
     link was re-pointed or removed, the folder vanished (e.g. Drive was unmounted).
     """
-    done = _done.get(key)
+    done = SESSION.reruns.get(key)
     if done is None or done.sys_path_entry not in sys.path:
         return None
     try:
@@ -72,38 +57,96 @@ def _repeat(key: tuple[object, ...], gpu: str, *, autoreload: bool) -> Project |
             return None
     except OSError:
         return None
-    _gpu_check(gpu, stacklevel=4)  # the cached result: warns or raises again, spawns nothing
+    _gpu.enforce(gpu, stacklevel=3)  # the kept result: warns or raises again, runs nothing
     if autoreload and _ipython.get_shell() is not None:
         state = _ipython.enable_autoreload()
         if state != done.autoreload:
-            from dataclasses import replace  # noqa: PLC0415 - loaded by the first setup()
-
             done = replace(done, autoreload=state)
-    _remember(done)
+    SESSION.remember(SetupRecord(done, location), key)
     return done
 
 
-def _gpu_check(policy: str, *, stacklevel: int = 3) -> GpuCheck | None:
-    """Collect the GPU check; warn (``"warn"``) or raise (``"require"``) without a GPU."""
-    if policy == "ignore":
-        return None
-    from . import _gpu  # noqa: PLC0415 - imported after the probes were started
+def _find_or_mount(location: Location, *, colab: bool, force_remount: bool) -> DriveLocation:
+    """My Drive, mounting it first on Colab when it is not there (or ``force_remount``)."""
+    from . import _colab, _locate  # noqa: PLC0415 - imported once the probes run
 
-    result = _gpu.check()
-    if not result.gpus:
-        message = _gpu.no_gpu_message(result)
-        if policy == "require":
-            raise GpuNotAvailableError(message)
-        warnings.warn(message, ColabBootstrapWarning, stacklevel=stacklevel)
-    return result
+    found = _locate.find_drive(location.drive_dir, colab=colab, mountpoint=location.mountpoint)
+    if found is not None and not (force_remount and found.how == "colab"):
+        return found
+    _colab.mount(location.mountpoint, force_remount=force_remount)
+    mydrive = _colab.mydrive_in(location.mountpoint)
+    if mydrive is None:
+        raise DriveMountError(
+            f"Google Drive was mounted at {location.mountpoint}, but it holds no 'MyDrive' "
+            f"folder. Run drive.flush_and_unmount(), then {again()} with "
+            f"{option('force_remount')}."
+        )
+    return _locate.DriveLocation(mydrive, "colab")
+
+
+def _create(folder: Path) -> None:
+    """Create the project folder (and its parents) when it is missing."""
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        _log.info(__name__, "created project folder %s", folder)
+
+
+def _link(link: Path, target: Path) -> None:
+    """Make ``link`` a symlink to ``target``; re-point a link, never touch a real file."""
+    if link.is_symlink():
+        current = os.readlink(link)
+        if current == str(target) or os.path.realpath(link) == os.path.realpath(target):
+            return
+        link.parent.mkdir(parents=True, exist_ok=True)
+        temporary = link.with_name(f".{link.name}.colab_bootstrap-{os.getpid()}")
+        if temporary.is_symlink():
+            temporary.unlink()
+        os.symlink(target, temporary, target_is_directory=True)
+        os.replace(temporary, link)
+        warnings.warn(
+            f"{link} pointed to {current}; it now points to {target}.",
+            ColabBootstrapWarning,
+            stacklevel=4,  # _link, _make_importable, setup, the caller
+        )
+        return
+    if link.exists():
+        kind = "folder" if link.is_dir() else "file"
+        raise LinkConflictError(
+            f"Cannot link {link} to {target}: a real {kind} is already there, and it is "
+            "left untouched. Move or rename it (it may hold your work), or pass "
+            f"{option('content_dir', None)} another folder, then {again()}."
+        )
+    link.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, link, target_is_directory=True)
+
+
+def _make_importable(folder: Path, location: Location, *, colab: bool) -> tuple[Path | None, str]:
+    """Link (where the rule says), sys.path once, byte-code out of Drive, the import hook."""
+    from . import _importhook, _locate  # noqa: PLC0415 - imported once the probes run
+
+    link = _locate.link_path(location.content_dir, folder, colab=colab)
+    if link is not None:
+        _link(link, folder)
+    entry = str(link if link is not None else folder)
+    if entry not in sys.path:
+        sys.path.append(entry)
+    if sys.pycache_prefix is None:
+        sys.pycache_prefix = str(_pycache_folder())
+    _importhook.watch([Path(entry), folder.resolve()])
+    return link, entry
+
+
+def _pycache_folder() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "colab_bootstrap" / "pycache"
 
 
 def setup(  # noqa: PLR0913 - the signature is the product's contract
     project: str,
     *,
     drive_dir: str | os.PathLike[str] | None = None,
-    mountpoint: str | os.PathLike[str] = DEFAULT_MOUNTPOINT,
-    content_dir: str | os.PathLike[str] = DEFAULT_CONTENT_DIR,
+    mountpoint: str | os.PathLike[str] | None = None,
+    content_dir: str | os.PathLike[str] | None = None,
     gpu: GpuPolicy = "warn",
     force_remount: bool = False,
     create: bool = False,
@@ -114,14 +157,16 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
 
     Mounts Drive on Colab (only when needed), checks the GPU, links
     ``<content_dir>/<name>`` to the project folder, puts it on ``sys.path`` once, keeps
-    byte-code out of Drive, and turns on autoreload inside IPython. Safe to re-run.
+    byte-code out of Drive, and turns on autoreload inside IPython. Safe to re-run. Later calls
+    (``doctor()``, ``reset()``, ``dedupe()``...) look where this call looked.
 
     Args:
         project: folder path relative to My Drive with ``/`` separators.
         drive_dir: the My Drive folder; default ``$COLAB_BOOTSTRAP_DRIVE``, Colab's mount,
             or the Google Drive for desktop folder.
-        mountpoint: where Colab mounts Drive.
-        content_dir: where the link is made (always on Colab; off Colab only when given).
+        mountpoint: where Colab mounts Drive; default ``/content/drive``.
+        content_dir: where the link is made; default ``/content`` on Colab, and no link off
+            Colab unless given.
         gpu: "warn" (default), "require" (raise without GPU) or "ignore".
         force_remount: remount Drive even when it is mounted.
         create: create the project folder when it is missing.
@@ -138,36 +183,33 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         GpuNotAvailableError: ``gpu="require"`` and no GPU.
         RequirementsError: ``install=True`` and pip failed (pip's text and the fix).
     """
+    location = Location.given(drive_dir, mountpoint, content_dir, SESSION.defaults)
     key = (
         project,
-        None if drive_dir is None else os.fspath(drive_dir),
-        os.fspath(mountpoint),
-        os.fspath(content_dir),
+        location,
         gpu,
         create,
         autoreload,
-        os.environ.get(DRIVE_ENV),
+        os.environ.get(SESSION.defaults.drive_env),
         os.environ.get("COLAB_RELEASE_TAG"),
     )
     # install=True re-reads the requirements on every run (they may have been edited).
     if not force_remount and not install and isinstance(project, str):
-        again = _repeat(key, gpu, autoreload=autoreload)
-        if again is not None:
-            return again
-    if gpu not in ("warn", "require", "ignore"):
+        repeated = _repeat(key, location, gpu, autoreload=autoreload)
+        if repeated is not None:
+            return repeated
+    if gpu not in GPU_POLICIES:
         raise ValueError(f"gpu must be 'warn', 'require' or 'ignore', not {gpu!r}.")
     if gpu != "ignore":
-        # First of all: nvidia-smi answers while the modules below load and Drive mounts.
-        _probe.start(_GPU_TIMEOUT)
-    from . import _colab, _locate, _wiring  # noqa: PLC0415 - after the probes started
-    from ._project import Project  # noqa: PLC0415
+        _gpu.start()  # first of all: nvidia-smi answers while the rest loads and Drive mounts
+    from . import _colab, _locate  # noqa: PLC0415 - after the probes started
 
     relative = _locate.validate_project(project)
     colab = _colab.on_colab()
-    gpu_result = _gpu_check(gpu) if gpu == "require" else None  # raise before mounting
-    drive = _wiring.locate_drive(drive_dir, mountpoint, colab=colab, force_remount=force_remount)
+    gpu_result = _gpu.enforce(gpu, stacklevel=2) if gpu == "require" else None  # before mounting
+    drive = _find_or_mount(location, colab=colab, force_remount=force_remount)
     if create:
-        _wiring.create(drive.path.joinpath(*relative.parts))
+        _create(drive.path.joinpath(*relative.parts))
     folder = _locate.project_path(drive.path, relative)
     installed: tuple[str, ...] | None = None
     if install:
@@ -175,11 +217,10 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
 
         installed = _requirements.install_missing(folder)
 
-    make_link = colab or os.fspath(content_dir) != DEFAULT_CONTENT_DIR
-    link, entry = _wiring.make_importable(folder, content_dir, make_link=make_link)
+    link, entry = _make_importable(folder, location, colab=colab)
     reload_state = _ipython.enable_autoreload() if autoreload else "off (autoreload=False)"
     if gpu == "warn":
-        gpu_result = _gpu_check(gpu)
+        gpu_result = _gpu.enforce(gpu, stacklevel=2)
 
     result = Project(
         name=str(relative),
@@ -190,11 +231,12 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         gpus=gpu_result.gpus if gpu_result else (),
         autoreload=reload_state,
         sys_path_entry=entry,
-        accelerator=gpu_result.summary if gpu_result else "not checked (gpu='ignore')",
+        accelerator=gpu_result.summary
+        if gpu_result
+        else f"not checked ({option('gpu', 'ignore')})",
         pycache_prefix=sys.pycache_prefix,
-        mountpoint=os.fspath(mountpoint) if colab else None,
+        mountpoint=location.mountpoint if colab else None,
         installed=installed,
     )
-    _remember(result)
-    _done[key] = result
+    SESSION.remember(SetupRecord(result, location), key)
     return result

@@ -1,8 +1,10 @@
 """Snippet notebooks for Colab: ``snippets()`` builds one, ``register_snippets()`` registers it.
 
-A snippet notebook is a plain notebook in which each ``# Title`` markdown cell names the code
-cells under it; Colab's snippet search finds them by that title (COLAB.md). The notebook is
-built here as a plain dict: writing one needs no nbformat.
+Colab offers the code cells of a "snippet notebook" in Insert > Code snippets: each ``# Title``
+markdown cell names the code cells under it, and Colab's search finds them by that title. A
+notebook registered under Tools > Settings > Site > Custom snippet notebook URL (or from a cell,
+``google.colab.snippets.register(url)``) puts the setup cell one click away. The notebook is built
+here as a plain dict: writing one needs no nbformat.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import re
 from typing import Any
 
 from . import _colab, _locate
-from ._errors import InvalidUrlError
+from ._errors import InvalidProjectError, InvalidUrlError
+from ._session import SESSION, Location
 
 __all__ = ["DEFAULT_INSTALL_URL", "register_snippets", "snippets"]
 
@@ -45,8 +48,8 @@ _TOOLS: tuple[tuple[str, str, str, str], ...] = (
     (
         "reset-remount",
         "colab_bootstrap: reset with remount",
-        "Like reset, after flushing and remounting Google Drive: for edits that Drive has not "
-        "shown to this runtime yet, or stale `name (1).py` copies.",
+        "Like reset, after remounting Google Drive (at the mountpoint setup used): for edits "
+        "that Drive has not shown to this runtime yet, or stale `name (1).py` copies.",
         "colab_bootstrap.reset(remount=True)",
     ),
     (
@@ -94,6 +97,18 @@ def _setup_call(project: str, options: dict[str, object]) -> str:
     return f"colab_bootstrap.setup({', '.join(arguments)})"
 
 
+def _location_options(location: Location) -> dict[str, object]:
+    """The location options a setup() call was given, for writing it again."""
+    options: dict[str, object] = {}
+    if location.drive_dir is not None:
+        options["drive_dir"] = location.drive_dir
+    if location.mountpoint != Location.given(None, None, None, SESSION.defaults).mountpoint:
+        options["mountpoint"] = location.mountpoint
+    if location.content_dir is not None:
+        options["content_dir"] = location.content_dir
+    return options
+
+
 def _check_install_url(install_url: object) -> str:
     if not isinstance(install_url, str) or not _SHELL_WORD.fullmatch(install_url):
         raise InvalidUrlError(
@@ -130,7 +145,10 @@ def _code(cell_id: str, source: str) -> dict[str, Any]:
 
 
 def snippets(
-    project: str, *, install_url: str = DEFAULT_INSTALL_URL, **setup_options: object
+    project: str | None = None,
+    *,
+    install_url: str = DEFAULT_INSTALL_URL,
+    **setup_options: object,
 ) -> dict[str, Any]:
     """Build a Colab snippet notebook for ``project`` (an nbformat 4 notebook as a dict).
 
@@ -140,16 +158,27 @@ def snippets(
     (``json.dump``) to get the ``.ipynb`` file, or use ``colab-bootstrap snippet PROJECT``.
 
     Args:
-        project: the folder relative to My Drive, as ``setup()`` takes it.
+        project: the folder relative to My Drive, as ``setup()`` takes it; default the project
+            set up last in this process, with the ``drive_dir``, ``mountpoint`` and
+            ``content_dir`` that ``setup()`` was given (``setup_options`` win).
         install_url: what ``!pip install -q`` installs in the setup snippet.
         **setup_options: keyword arguments written into the ``setup()`` call, e.g.
             ``gpu="require"``; only ``setup()``'s own keyword arguments are accepted.
 
     Raises:
-        InvalidProjectError: a bad project name.
+        InvalidProjectError: a bad project name, or none given and none set up.
         InvalidUrlError: an install URL that cannot go on a shell line as one word.
         TypeError: an option ``setup()`` does not take, or a value that is not a literal.
     """
+    if project is None:
+        current = SESSION.current()
+        if current is None:
+            raise InvalidProjectError(
+                "snippets() needs a project and none was set up in this process: pass the "
+                "folder, e.g. colab_bootstrap.snippets('fastai_course2')."
+            )
+        project = current.project.name
+        setup_options = {**_location_options(current.location), **setup_options}
     name = str(_locate.validate_project(project))
     url = _check_install_url(install_url)
     setup_source = (

@@ -1,38 +1,12 @@
 """Where colab_bootstrap was installed from, whether a newer release exists, whether to restart.
 
-Public API (``doctor()`` builds on it)::
-
-    install_origin(*, path=None) -> InstallOrigin
-    check_update(origin=None, *, timeout=2.0) -> UpdateStatus
-    restart_needed(*, path=None) -> str | None
-
-``InstallOrigin`` (frozen dataclass, from the distribution's ``direct_url.json``, PEP 610):
-``kind`` ("vcs", "directory", "archive", "index" or "not installed"), ``version`` (installed
-metadata version or None), ``url``, ``vcs`` ("git", ...), ``commit``, ``requested_revision``,
-``editable`` (bool), ``local`` (property: a ``file://`` URL), ``location`` (the folder it is
-installed in, e.g. site-packages). ``str()`` is one line, e.g.
-``git https://github.com/o/r.git @ 1a2b3c4 (0.1.0)``.
-
-``UpdateStatus`` (frozen dataclass; ``str()`` and ``_repr_html_``): ``status`` ("update",
-"current" or "skip"), ``message`` ("update available: 0.1.0 → 0.2.0 ...", "up to date ...",
-"could not check for updates (offline: ...)"), ``fix`` (for "update": the exact notebook cell,
-``!pip install -q --force-reinstall git+<url>@<tag>``; else None), ``installed`` and ``latest``
-(version strings or None).
-
-The update check asks the GitHub tags API (``GET {api}/repos/{owner}/{repo}/tags?per_page=100``,
-one request, no retries, ``timeout`` seconds for connecting and for each read) for the newest
-release tag: tags that are not versions (``latest``, ``nightly``) and pre-releases are ignored;
-a leading ``v`` is allowed. ``$COLAB_BOOTSTRAP_GITHUB_API`` replaces ``https://api.github.com``
-(for mirrors, GitHub Enterprise and tests; any host's ``owner/repo`` URL is then accepted), and
-``$COLAB_BOOTSTRAP_NO_UPDATE_CHECK`` set to anything but ``""``/``0`` turns the check off. It
-never raises: offline, HTTP errors (403 rate limit told apart), and answers that are not a list
-of tags all give a "skip" whose message says why. Only git installs are checked; other
-installs give a "skip" that says how to update them.
-
-``restart_needed`` compares the version on disk with the one imported in this process: after
-an upgrade in a running kernel the old code stays loaded until the runtime restarts. It cannot
-see a reinstall that kept the version string. requests and packaging are imported inside the
-functions, never at ``import colab_bootstrap`` time.
+Users install straight from git in every fresh runtime, so the usual "pip says there is a newer
+version" never happens: ``check_update()`` asks the repository's GitHub tags API once (no
+retries, a short timeout; never raises) and gives the exact reinstall cell. ``pip`` records a
+git install's URL and commit in ``direct_url.json`` (PEP 610), which ``install_origin()`` reads.
+After an upgrade in a running kernel the old code stays loaded until the runtime restarts:
+``restart_needed()`` compares the version on disk with the one running. requests and packaging
+are imported inside the functions.
 """
 
 from __future__ import annotations
@@ -46,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._render import html_table, text_block
+from ._render import Rendered
 from ._requirements import dist_version, find_distributions
 from ._version import __version__
 
@@ -111,7 +85,7 @@ class InstallOrigin:
 
 
 @dataclass(frozen=True)
-class UpdateStatus:
+class UpdateStatus(Rendered):
     """The answer of the update check: "update" (with the fix), "current" or "skip" (why)."""
 
     status: Status
@@ -120,15 +94,12 @@ class UpdateStatus:
     installed: str | None = None
     latest: str | None = None
 
+    def _title(self) -> str:
+        return "colab_bootstrap: update check"
+
     def _rows(self) -> list[tuple[str, str]]:
         rows = [("status", self.status), ("message", self.message)]
         return [*rows, ("fix", self.fix)] if self.fix else rows
-
-    def __str__(self) -> str:
-        return text_block("colab_bootstrap: update check", self._rows())
-
-    def _repr_html_(self) -> str:
-        return html_table("colab_bootstrap: update check", self._rows())
 
 
 def install_origin(*, path: Sequence[str] | None = None) -> InstallOrigin:
@@ -289,6 +260,13 @@ def _fetch_tags(api: str, owner: str, repo: str, timeout: float) -> Any:
 
 def check_update(origin: InstallOrigin | None = None, *, timeout: float = 2.0) -> UpdateStatus:
     """Ask the repository colab_bootstrap was installed from for a newer release; never raise.
+
+    Only git installs are checked: one ``GET {api}/repos/{owner}/{repo}/tags?per_page=100``
+    without retries. Tags that are not versions (``latest``, ``nightly``) and pre-releases are
+    ignored; a leading ``v`` is allowed. ``$COLAB_BOOTSTRAP_GITHUB_API`` replaces
+    ``https://api.github.com`` (mirrors, GitHub Enterprise, tests; any host's ``owner/repo``
+    URL is then accepted); ``$COLAB_BOOTSTRAP_NO_UPDATE_CHECK`` set to anything but ""/"0"
+    turns the check off.
 
     Args:
         origin: the install to check; default ``install_origin()``.

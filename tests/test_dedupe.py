@@ -1,4 +1,4 @@
-"""Drive hygiene: dedupe() never loses a byte, and the Windows-path lint finds what breaks Colab."""
+"""dedupe() and the Drive copy rules: never a byte lost, on real files, renames and devices."""
 
 from __future__ import annotations
 
@@ -21,29 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import colab_bootstrap
-import colab_bootstrap._hygiene
 from colab_bootstrap import DedupePlan, ProjectNotFoundError, dedupe
-from colab_bootstrap.__main__ import main
-from colab_bootstrap._hygiene import (
-    TRASH_DIR,
-    _rename,
-    _timestamp,
-    copy_groups,
-    dedupe_command,
-    windows_paths,
-)
-from colab_bootstrap._scan import Scan, copy_of, scan
+from colab_bootstrap._cli import main
+from colab_bootstrap._copies import copy_groups, copy_of
+from colab_bootstrap._dedupe import TRASH_DIR, _rename, _renameat2, _timestamp, dedupe_command
+from colab_bootstrap._scan import Scan, scan
+from conftest import T0, put
 
 DAY = 86_400 * 10**9
-T0 = 1_700_000_000 * 10**9
-
-
-def _put(root: Path, relative: str, content: bytes | str, mtime_ns: int = T0) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content.encode() if isinstance(content, str) else content)
-    os.utime(path, ns=(mtime_ns, mtime_ns))
-    return path
 
 
 def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
@@ -64,10 +49,10 @@ def _contents(root: Path, manifest: Path | None = None) -> Counter[bytes]:
 
 def _project(root: Path) -> Path:
     """A project with one group whose newest version is a copy, and unrelated files."""
-    _put(root, "pkg/prep.py", "x = 1\n", T0)
-    _put(root, "pkg/prep (1).py", "x = 2\n", T0 + 2 * DAY)
-    _put(root, "pkg/prep (2).py", "x = 1\n", T0 - DAY)
-    _put(root, "train.py", "import pkg.prep\n")
+    put(root, "pkg/prep.py", "x = 1\n", T0)
+    put(root, "pkg/prep (1).py", "x = 2\n", T0 + 2 * DAY)
+    put(root, "pkg/prep (2).py", "x = 1\n", T0 - DAY)
+    put(root, "train.py", "import pkg.prep\n")
     return root
 
 
@@ -107,8 +92,8 @@ def test_copy_groups_reads_names_only() -> None:
 def test_copy_groups_skip_git_caches_and_our_trash(tmp_path: Path) -> None:
     """Copies inside .git, __pycache__, .ipynb_checkpoints and the trash are not grouped."""
     for folder in (".git", "__pycache__", ".ipynb_checkpoints", TRASH_DIR):
-        _put(tmp_path, f"{folder}/a (1).py", "x")
-    _put(tmp_path, "b (1).py", "x")
+        put(tmp_path, f"{folder}/a (1).py", "x")
+    put(tmp_path, "b (1).py", "x")
     assert [group.plain for group in copy_groups(scan(tmp_path))] == ["b.py"]
 
 
@@ -153,8 +138,8 @@ def test_dry_run_changes_nothing_and_explains_the_decision(tmp_path: Path) -> No
 
 def test_identical_copies_collapse_onto_the_plain_name(tmp_path: Path) -> None:
     """A newer byte-identical copy is simply trashed; the plain file is not rewritten."""
-    plain = _put(tmp_path, "utils.py", "same\n", T0)
-    _put(tmp_path, "utils (1).py", "same\n", T0 + DAY)
+    plain = put(tmp_path, "utils.py", "same\n", T0)
+    put(tmp_path, "utils (1).py", "same\n", T0 + DAY)
     plan = dedupe(tmp_path, apply=True)
     (group,) = plan.groups
     assert group.identical
@@ -166,7 +151,7 @@ def test_identical_copies_collapse_onto_the_plain_name(tmp_path: Path) -> None:
 
 def test_a_lone_copy_takes_the_plain_name(tmp_path: Path) -> None:
     """With no plain file, the copy is renamed to it and nothing goes to the trash."""
-    _put(tmp_path, "data/labels (1).csv", "a,b\n")
+    put(tmp_path, "data/labels (1).csv", "a,b\n")
     plan = dedupe(tmp_path, apply=True)
     assert (tmp_path / "data/labels.csv").read_text() == "a,b\n"
     assert not (tmp_path / "data/labels (1).csv").exists()
@@ -175,11 +160,11 @@ def test_a_lone_copy_takes_the_plain_name(tmp_path: Path) -> None:
 
 def test_big_binary_versions_show_sizes_but_no_diff(tmp_path: Path) -> None:
     """Large or binary versions are compared by hash only: sizes in kB, 'differs', no diff."""
-    _put(tmp_path, "models/weights.bin", b"\x00" * 70_000, T0)
-    _put(tmp_path, "models/weights (1).bin", b"\x01" * 70_000, T0 + DAY)
+    put(tmp_path, "models/weights.bin", b"\x00" * 70_000, T0)
+    put(tmp_path, "models/weights (1).bin", b"\x01" * 70_000, T0 + DAY)
     plan = dedupe(tmp_path)
     (group,) = plan.groups
-    assert group.group.folder == "models"
+    assert group.group.plain == "models/weights.bin"
     assert group.diffs == ()
     text = str(plan)
     assert "70.0 kB" in text
@@ -189,7 +174,7 @@ def test_big_binary_versions_show_sizes_but_no_diff(tmp_path: Path) -> None:
 
 def test_a_clean_project_plans_nothing(tmp_path: Path) -> None:
     """Without copies the plan says so, moves nothing and makes no trash folder."""
-    _put(tmp_path, "a.py", "a")
+    put(tmp_path, "a.py", "a")
     plan = dedupe(tmp_path, apply=True)
     assert plan.groups == ()
     assert "no Drive copies found (1 entries walked)" in str(plan)
@@ -198,8 +183,8 @@ def test_a_clean_project_plans_nothing(tmp_path: Path) -> None:
 
 def test_folder_copies_are_reported_never_merged(tmp_path: Path) -> None:
     """'data (1)/' stays exactly as it is; the plan says to merge it by hand."""
-    _put(tmp_path, "data/a.csv", "1")
-    _put(tmp_path, "data (1)/a.csv", "2")
+    put(tmp_path, "data/a.csv", "1")
+    put(tmp_path, "data (1)/a.csv", "2")
     before = _snapshot(tmp_path)
     plan = dedupe(tmp_path, apply=True)
     assert _snapshot(tmp_path) == before
@@ -213,9 +198,9 @@ def test_folder_copies_are_reported_never_merged(tmp_path: Path) -> None:
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX named pipes")
 def test_links_and_special_files_are_left_alone(tmp_path: Path) -> None:
     """A symlink or a named pipe in a group is never read or moved; the group is reported."""
-    _put(tmp_path, "a.py", "a")
+    put(tmp_path, "a.py", "a")
     (tmp_path / "a (1).py").symlink_to(tmp_path / "a.py")
-    _put(tmp_path, "b.py", "b")
+    put(tmp_path, "b.py", "b")
     os.mkfifo(tmp_path / "b (1).py")
     plan = dedupe(tmp_path, apply=True)
     assert plan.moves == ()
@@ -226,7 +211,7 @@ def test_links_and_special_files_are_left_alone(tmp_path: Path) -> None:
 
 def test_default_folder_is_the_project_set_up(mydrive: Path) -> None:
     """dedupe() with no argument cleans the folder setup() wired in this process."""
-    _put(mydrive / "proj", "m (1).py", "x")
+    put(mydrive / "proj", "m (1).py", "x")
     colab_bootstrap.setup("proj", gpu="ignore", autoreload=False)
     plan = dedupe()
     assert plan.root == mydrive / "proj"
@@ -243,7 +228,7 @@ def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     """A path that is not a folder raises before anything is touched."""
     with pytest.raises(ProjectNotFoundError, match="does not exist"):
         dedupe(tmp_path / "nope")
-    _put(tmp_path, "file.py", "x")
+    put(tmp_path, "file.py", "x")
     with pytest.raises(ProjectNotFoundError, match="is not a folder"):
         dedupe(tmp_path / "file.py", apply=True)
 
@@ -293,11 +278,11 @@ def test_applying_twice_is_safe(tmp_path: Path) -> None:
 
 def test_unicode_and_spaces_in_names(tmp_path: Path) -> None:
     """Names with accents, CJK characters and spaces are grouped, kept and trashed intact."""
-    _put(tmp_path, "données.py", "old", T0)
-    _put(tmp_path, "données (1).py", "new", T0 + DAY)
-    _put(tmp_path, "my notes/日本語 (1).csv", "only")
-    _put(tmp_path, "my notes/read me.txt", "a", T0 + DAY)
-    _put(tmp_path, "my notes/read me (2).txt", "b", T0)
+    put(tmp_path, "données.py", "old", T0)
+    put(tmp_path, "données (1).py", "new", T0 + DAY)
+    put(tmp_path, "my notes/日本語 (1).csv", "only")
+    put(tmp_path, "my notes/read me.txt", "a", T0 + DAY)
+    put(tmp_path, "my notes/read me (2).txt", "b", T0)
     before = _contents(tmp_path)
     plan = dedupe(tmp_path, apply=True)
     assert plan.ok
@@ -349,8 +334,8 @@ def _read_only(folder: Path) -> Iterator[None]:
 def test_a_read_only_folder_fails_the_group_and_loses_nothing(tmp_path: Path) -> None:
     """Moves out of a read-only folder fail; every file stays in place and the plan says so."""
     _project(tmp_path)
-    _put(tmp_path, "ok.py", "1", T0)
-    _put(tmp_path, "ok (1).py", "2", T0 + DAY)
+    put(tmp_path, "ok.py", "1", T0)
+    put(tmp_path, "ok (1).py", "2", T0 + DAY)
     before = _contents(tmp_path)
     with _read_only(tmp_path / "pkg"):
         plan = dedupe(tmp_path, apply=True)
@@ -387,8 +372,8 @@ def test_a_copy_that_vanishes_before_apply_is_skipped(tmp_path: Path) -> None:
 def test_a_kept_version_that_vanishes_leaves_its_group_untouched(tmp_path: Path) -> None:
     """The chosen version is gone at apply time: its group is not done, other groups are."""
     _project(tmp_path)
-    _put(tmp_path, "ok.py", "1", T0)
-    _put(tmp_path, "ok (1).py", "2", T0 + DAY)
+    put(tmp_path, "ok.py", "1", T0)
+    put(tmp_path, "ok (1).py", "2", T0 + DAY)
     plan = dedupe(tmp_path)
     (tmp_path / "pkg/prep (1).py").unlink()
     before = _snapshot(tmp_path)
@@ -410,7 +395,7 @@ def test_a_version_edited_after_the_plan_leaves_its_group_untouched(tmp_path: Pa
     """A file that changed since the plan may now be the newest: nothing in its group moves."""
     _project(tmp_path)
     plan = dedupe(tmp_path)
-    _put(tmp_path, "pkg/prep.py", "x = 3  # edited\n", T0 + 5 * DAY)
+    put(tmp_path, "pkg/prep.py", "x = 3  # edited\n", T0 + 5 * DAY)
     before = _snapshot(tmp_path)
     done = plan.apply()
     assert [group.status for group in done.groups] == ["not done"]
@@ -420,9 +405,9 @@ def test_a_version_edited_after_the_plan_leaves_its_group_untouched(tmp_path: Pa
 
 def test_a_plain_name_that_reappears_is_never_overwritten(tmp_path: Path) -> None:
     """Drive sync brings back the plain file after the plan: it is kept and the group waits."""
-    _put(tmp_path, "cfg (1).yaml", "mine")
+    put(tmp_path, "cfg (1).yaml", "mine")
     plan = dedupe(tmp_path)
-    _put(tmp_path, "cfg.yaml", "synced")
+    put(tmp_path, "cfg.yaml", "synced")
     done = plan.apply()
     assert not done.ok
     assert (tmp_path / "cfg.yaml").read_text() == "synced"
@@ -432,7 +417,7 @@ def test_a_plain_name_that_reappears_is_never_overwritten(tmp_path: Path) -> Non
 def test_a_blocked_trash_moves_nothing_and_says_why(tmp_path: Path) -> None:
     """When the trash folder cannot be made, no file moves and the problem names the path."""
     _project(tmp_path)
-    _put(tmp_path, ".colab_bootstrap", "a file where our folder should be")
+    put(tmp_path, ".colab_bootstrap", "a file where our folder should be")
     before = _snapshot(tmp_path)
     plan = dedupe(tmp_path, apply=True)
     assert not plan.ok
@@ -445,8 +430,8 @@ def test_a_blocked_trash_moves_nothing_and_says_why(tmp_path: Path) -> None:
 
 def test_a_user_file_named_like_the_manifest_gets_its_own_name(tmp_path: Path) -> None:
     """Trashing a project's own manifest.json does not clobber ours, nor ours it."""
-    _put(tmp_path, "manifest.json", '{"mine": 1}', T0)
-    _put(tmp_path, "manifest (1).json", '{"mine": 2}', T0 + DAY)
+    put(tmp_path, "manifest.json", '{"mine": 1}', T0)
+    put(tmp_path, "manifest (1).json", '{"mine": 2}', T0 + DAY)
     before = _contents(tmp_path)
     plan = dedupe(tmp_path, apply=True)
     assert plan.ok
@@ -465,7 +450,7 @@ def test_a_trash_folder_from_the_same_second_is_not_reused(tmp_path: Path) -> No
     now = datetime.now(timezone.utc)
     taken = [tmp_path / TRASH_DIR / _timestamp(now + timedelta(seconds=s)) for s in range(6)]
     for folder in taken:
-        _put(folder, "pkg/prep.py", "earlier trash")
+        put(folder, "pkg/prep.py", "earlier trash")
     plan = dedupe(tmp_path, apply=True)
     assert plan.ok
     assert plan.trash is not None
@@ -478,25 +463,22 @@ def test_a_trash_folder_from_the_same_second_is_not_reused(tmp_path: Path) -> No
 
 def test_rename_never_replaces_an_existing_file(tmp_path: Path) -> None:
     """The move primitive refuses an occupied target and leaves both files as they were."""
-    source = _put(tmp_path, "a", "source")
-    target = _put(tmp_path, "b", "target")
+    source = put(tmp_path, "a", "source")
+    target = put(tmp_path, "b", "target")
     with pytest.raises(FileExistsError):
-        _rename(source, target)
+        _rename(source, target, _renameat2())
     assert source.read_text() == "source"
     assert target.read_text() == "target"
 
 
-def test_the_portable_rename_never_replaces_either(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_portable_rename_never_replaces_either(tmp_path: Path) -> None:
     """Where renameat2 is missing (macOS, Windows, old C libraries) the move is just as safe."""
-    monkeypatch.setattr(colab_bootstrap._hygiene, "_renameat2_cache", [None])
-    source = _put(tmp_path, "a", "source")
-    target = _put(tmp_path, "b", "target")
+    source = put(tmp_path, "a", "source")
+    target = put(tmp_path, "b", "target")
     with pytest.raises(FileExistsError):
-        _rename(source, target)
+        _rename(source, target, None)
     assert target.read_text() == "target"
-    _rename(source, tmp_path / "c")
+    _rename(source, tmp_path / "c", None)
     assert (tmp_path / "c").read_text() == "source"
     assert not source.exists()
 
@@ -507,14 +489,14 @@ def test_rename_across_file_systems_copies_verifies_and_keeps_times(tmp_path: Pa
     if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
         pytest.skip("needs /dev/shm on another file system")
     with tempfile.TemporaryDirectory(dir=shm) as other:
-        source = _put(tmp_path, "a.bin", b"\x00\x01" * 1000, T0)
+        source = put(tmp_path, "a.bin", b"\x00\x01" * 1000, T0)
         source.chmod(0o640)
-        occupied = _put(Path(other), "taken.bin", "keep me")
+        occupied = put(Path(other), "taken.bin", "keep me")
         with pytest.raises(FileExistsError):
-            _rename(source, occupied)
+            _rename(source, occupied, _renameat2())
         assert occupied.read_text() == "keep me"
         target = Path(other) / "a.bin"
-        _rename(source, target)
+        _rename(source, target, _renameat2())
         assert not source.exists()
         assert target.read_bytes() == b"\x00\x01" * 1000
         assert target.stat().st_mtime_ns == T0
@@ -572,10 +554,10 @@ def test_apply_keeps_every_byte_and_leaves_no_copies(
     """Random trees: contents are conserved, plain names hold the newest, nothing is left to do."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        _put(root, "unrelated.py", "u")
+        put(root, "unrelated.py", "u")
         for _, members in groups:
             for path, (content, mtime) in members.items():
-                _put(root, path, content, mtime)
+                put(root, path, content, mtime)
         before = _contents(root)
 
         plan = dedupe(root, apply=True)
@@ -612,7 +594,7 @@ def test_cli_exit_codes_for_failure_and_bad_arguments(
 ) -> None:
     """A part-way failure and a missing folder exit 1; unknown options exit 2."""
     _project(tmp_path)
-    _put(tmp_path, ".colab_bootstrap", "blocks the trash")
+    put(tmp_path, ".colab_bootstrap", "blocks the trash")
     assert main(["dedupe", str(tmp_path), "--apply"]) == 1
     assert "NOT done" in capsys.readouterr().out
     assert main(["dedupe", str(tmp_path / "missing")]) == 1
@@ -642,164 +624,3 @@ def test_public_names() -> None:
     assert colab_bootstrap.dedupe is dedupe
     assert colab_bootstrap.DedupePlan is DedupePlan
     assert {"dedupe", "DedupePlan"} <= set(colab_bootstrap.__all__)
-
-
-# --------------------------------------------------------------------------- path lint
-
-
-CORPUS = r"""'''Module docstring: ..\\data and C:\\Users\\me are prose here.'''  # ok
-import re
-import re as regex_module
-from re import compile as rx, sub
-from pathlib import Path
-
-A = '..\\..\\data'  # flag
-B = r'C:\Users\me\data'  # flag
-C = "data\\train.csv"  # flag
-D = f'..\\{name}\\train.csv'  # flag
-E = rf'{root}\images\{i}.png'  # flag
-F = b'data\\x.csv'  # flag
-FB = br'logs\run.txt'  # flag
-G = open('C:/Users/me/fastai/x.csv')  # flag
-H = r'G:\My Drive\fastai\data'  # flag
-I = '\\\\server\\share\\data'  # flag
-J = ('..\\'  # flag
-     'data')
-K = 'data\\%s\\%s' % (a, b)  # flag
-L = '{}\\{}'.format(a, b)  # flag
-M = 'C:\data\new'  # flag
-N = '\n' + '\t' + '\\' + '\\n' + "Done\nNext" + '\r\n'  # ok
-S = re.compile(r'logs\\runs')  # ok
-T = regex_module.search(r'logs\\runs', s)  # ok
-U = rx(r'logs\\runs')  # ok
-V = sub(r'x', r'logs\\runs', s)  # ok
-W = pattern.sub(r'\1\\logs', s)  # ok
-X = r'$\alpha$' + r'$\mu \pm \sigma$' + r'\frac{a}{b}' + "a \\cdot b"  # ok
-Y = 'https://example.com/a' + '%H:%M' + 'a\\b' + r'\d{3}-\d{4}'  # ok
-AA = "Put it in %APPDATA%\\Python on Windows. See the docs."  # ok
-AB = '{\\rtf1\\ansi' + r'0.\1' + r"abc._\-~" + '\\\r\n' + '\x41\\\x42'  # ok
-# a comment with '..\\data' and C:\Users\me  # ok
-def f():
-    '''Docstring with ..\\..\\data.'''  # ok
-    '..\\bare\\string\\statement'  # ok
-    return 1
-def g():
-    import re as r2
-    return r2.compile(r'logs\\runs')  # ok
-Z = '''multi
-line\\path\\inside'''  # ok
-"""
-
-
-def _lint(root: Path, **limits: int) -> list[tuple[str, int | None, int]]:
-    result = windows_paths(scan(root), **limits)
-    return [(f.file, f.cell, f.line) for f in result.findings]
-
-
-def test_path_lint_on_a_corpus_of_true_and_false_positives(tmp_path: Path) -> None:
-    """Exactly the lines marked '# flag' are reported: comments, docstrings, regexes are not."""
-    _put(tmp_path, "pkg/paths.py", CORPUS)
-    expected = [
-        ("pkg/paths.py", None, number)
-        for number, line in enumerate(CORPUS.splitlines(), start=1)
-        if line.endswith("# flag")
-    ]
-    lint = windows_paths(scan(tmp_path))
-    assert lint.skipped == ()
-    assert [(f.file, f.cell, f.line) for f in lint.findings] == expected
-
-
-def test_each_true_positive_alone_passes_the_cheap_byte_filter(tmp_path: Path) -> None:
-    """Every flagged corpus line, alone in its own file, is still found (the pre-parse filter)."""
-    lines = CORPUS.splitlines()
-    for number, line in enumerate(lines):
-        if line.endswith("# flag"):
-            statement = (
-                line if line.count("(") == line.count(")") else f"{line}\n{lines[number + 1]}"
-            )
-            _put(tmp_path, f"alone/line{number + 1:02}.py", statement + "\n")
-    lint = windows_paths(scan(tmp_path))
-    assert len(lint.findings) == sum(line.endswith("# flag") for line in lines)
-    assert all(f.line == 1 for f in lint.findings)
-
-
-def test_path_lint_reports_the_literal_and_a_pathlib_rewrite(tmp_path: Path) -> None:
-    """Each finding shows where, the literal as written, what is wrong and what to write."""
-    _put(tmp_path, "paths.py", CORPUS)
-    lint = windows_paths(scan(tmp_path))
-    found = {f.literal: f for f in lint.findings}
-    assert found["'..\\\\..\\\\data'"].rewrite == 'Path("../../data")'
-    assert found["'..\\\\..\\\\data'"].where == "paths.py:7"
-    assert found["f'..\\\\{name}\\\\train.csv'"].rewrite == 'Path(f"../{...}/train.csv")'
-    assert found["b'data\\\\x.csv'"].rewrite.startswith('b"data/x.csv"')
-    assert found[r"r'G:\My Drive\fastai\data'"].rewrite == (
-        'Path("/content/drive/MyDrive/fastai/data")'
-    )
-    assert "drive letter C:" in found[r"r'C:\Users\me\data'"].problem
-    assert "network share" in found["'\\\\\\\\server\\\\share\\\\data'"].problem
-    assert "\\n in it is a control character" in found[r"'C:\data\new'"].problem
-    assert found["'..\\\\' 'data'"].rewrite == 'Path("../data")'
-    text = str(lint)
-    assert "paths.py:7: '..\\\\..\\\\data'" in text
-    assert 'use Path("../../data")' in text
-    assert "<table" in lint._repr_html_()
-
-
-def test_path_lint_reads_notebook_code_cells_only(tmp_path: Path) -> None:
-    """Code cells are linted with cell and line; markdown, magics and shell lines are not."""
-    cells = [
-        {"cell_type": "markdown", "source": ["Data lives in ..\\\\data\n"]},
-        {
-            "cell_type": "code",
-            "source": ["%cd ..\\data\n", "!ls ..\\data\n", "df = read('..\\\\data\\\\a.csv')\n"],
-        },
-        {"cell_type": "code", "source": "%%bash\nls ..\\\\data\\\\x\n"},
-        {"cell_type": "code", "source": "%%time\nx = r'C:\\data'\n"},
-        {"cell_type": "code", "source": "def broken(:\n    'a\\\\b\\\\c'\n"},
-    ]
-    _put(tmp_path, "nb.ipynb", json.dumps({"cells": cells, "nbformat": 4}))
-    lint = windows_paths(scan(tmp_path))
-    assert [(f.cell, f.line) for f in lint.findings] == [(2, 3), (4, 2)]
-    assert lint.findings[0].where == "nb.ipynb cell 2, line 3"
-    assert lint.skipped == ()
-
-
-def test_path_lint_is_bounded_and_says_what_it_skipped(tmp_path: Path) -> None:
-    """Only .py/.ipynb are read, at most max_files of them, none over max_bytes; it says so."""
-    _put(tmp_path, "a.py", "A = 'ab\\\\cd'\n")
-    _put(tmp_path, "b.py", "B = 'ab\\\\cd'\n" + "#" * 500)
-    _put(tmp_path, "c.py", "def broken(:\n    'ab\\\\cd'\n")
-    _put(tmp_path, "d.py", "D = 'ab\\\\cd'\n")
-    _put(tmp_path, "notes.txt", "T = 'ab\\\\cd'\n")
-    _put(tmp_path, "bad.ipynb", "{not json: '..\\\\data'")
-    lint = windows_paths(scan(tmp_path), max_files=4, max_bytes=200)
-    assert [f.file for f in lint.findings] == ["a.py"]
-    assert dict(lint.skipped) == {
-        "b.py": "larger than 200 bytes",
-        "c.py": "not valid Python (SyntaxError)",
-        "bad.ipynb": "not a readable notebook (JSON)",
-    }
-    assert lint.checked == 4
-    assert lint.stopped
-    assert lint.why_stopped == "stopped after 4 files (max_files)"
-    assert "stopped after 4 files" in str(lint)
-    timed = windows_paths(scan(tmp_path), max_seconds=0)
-    assert (timed.checked, timed.stopped) == (0, True)
-    assert "max_seconds" in str(timed)
-    complete = windows_paths(scan(tmp_path), max_bytes=200)
-    assert not complete.stopped
-    assert [f.file for f in complete.findings] == ["a.py", "d.py"]
-
-
-def test_path_lint_honours_encodings_and_unicode_columns(tmp_path: Path) -> None:
-    """A latin-1 file with a coding line, and literals after non-ASCII text, are read right."""
-    _put(tmp_path, "old.py", "# -*- coding: latin-1 -*-\nA = 'caf\xe9\\\\data'\n".encode("latin-1"))
-    _put(tmp_path, "new.py", "données = 'données\\\\x'\n")
-    _put(tmp_path, "mac.py", b"# old Mac line ends\rA = 1\rB = 'ab\\\\cd'\r")
-    lint = windows_paths(scan(tmp_path))
-    assert {(f.file, f.literal) for f in lint.findings} == {
-        ("new.py", "'données\\\\x'"),
-        ("old.py", "'café\\\\data'"),
-        ("mac.py", "'ab\\\\cd'"),
-    }
-    assert next(f.line for f in lint.findings if f.file == "mac.py") == 3

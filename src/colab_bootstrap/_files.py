@@ -1,0 +1,107 @@
+"""Reading and writing the user's files: one bounded reader, one atomic writer.
+
+Every file the package reads (module sources to hash, copies to compare, files to lint) goes
+through :func:`read_chunks`: only regular files are read (a FIFO or a device named ``x.py`` would
+block or never end), in chunks, never more than asked. Every file it writes in place goes through
+:func:`write_atomic`: a temporary file beside the target, renamed over it in one step, so a
+reader never sees half a file and a failure leaves the old one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+
+__all__ = ["read_bytes", "read_chunks", "sha256_and_head", "write_atomic"]
+
+_CHUNK = 1 << 16
+
+
+def _not_regular(path: str | os.PathLike[str], mode: int) -> OSError | None:
+    """Why a file of ``mode`` must not be read, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+    return OSError(errno.EINVAL, "not a regular file (a pipe or device?)", os.fspath(path))
+
+
+def _open_regular(path: str | os.PathLike[str]) -> int:
+    """An fd for reading the regular file at ``path``; refuse anything else without blocking."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+    nonblocking = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait for a writer
+    handle = os.open(path, flags | nonblocking)
+    try:
+        problem = _not_regular(path, os.fstat(handle).st_mode)
+        if problem is None and nonblocking:
+            os.set_blocking(handle, True)
+    except BaseException:
+        os.close(handle)
+        raise
+    if problem is not None:
+        os.close(handle)
+        raise problem
+    return handle
+
+
+def read_chunks(path: str | os.PathLike[str], *, limit: int | None = None) -> Iterator[bytes]:
+    """Yield the bytes of the regular file at ``path`` in chunks, at most ``limit`` in all.
+
+    Raises:
+        OSError: it cannot be opened or read, or it is not a regular file.
+    """
+    handle = _open_regular(path)
+    try:
+        left = limit
+        while left is None or left > 0:
+            chunk = os.read(handle, _CHUNK if left is None else min(_CHUNK, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
+            yield chunk
+    finally:
+        os.close(handle)
+
+
+def read_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -> bytes:
+    """The bytes of the regular file at ``path`` (the first ``limit`` of them when given)."""
+    return b"".join(read_chunks(path, limit=limit))
+
+
+def sha256_and_head(path: str | os.PathLike[str], keep: int) -> tuple[str, bytes | None]:
+    """SHA-256 of the whole file, and its bytes when it has at most ``keep`` of them."""
+    digest = hashlib.sha256()
+    head: list[bytes] = []
+    size = 0
+    for chunk in read_chunks(path):
+        digest.update(chunk)
+        size += len(chunk)
+        if size <= keep:
+            head.append(chunk)
+    return digest.hexdigest(), b"".join(head) if size <= keep else None
+
+
+def write_atomic(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> None:
+    """Replace the file at ``path`` with ``text`` (UTF-8) in one rename; ``mode`` sets permissions.
+
+    The temporary file lives beside ``path`` (same folder, same file system) and is removed
+    when anything fails, leaving whatever was at ``path`` as it was.
+    """
+    folder, name = os.path.split(os.fspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder or ".")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,182 @@
+"""The import hook for project folders: which modules are the project's, what each was built from.
+
+``setup()`` calls :func:`watch` with the project folders. That installs one path hook, used only
+for directories inside a project (the link, the real path, or another spelling of them): every
+other directory is turned down once, when it first appears on ``sys.path`` or in a package's
+``__path__``, so modules outside the projects cost nothing per import.
+
+For project ``.py`` files the hook's loader reads the source once, hashes those exact bytes and
+records the hash for the module object that runs them (in the session record). That is what
+``stale()`` compares by content: Drive can deliver an edit with an *older* mtime, which
+mtime-based checks (autoreload's, ``.pyc`` timestamps) miss. For the same reason byte-code is
+cached as checked hash-based ``.pyc`` files (PEP 552), never trusted on mtime.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import marshal
+import os
+import sys
+import types
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ._files import read_bytes
+from ._session import SESSION, ModuleRecord, WatchedRoots
+
+__all__ = ["current_records", "hash_file", "project_modules", "watch"]
+
+_PYC_HEADER = 16  # magic (4), flags (4), source hash (8): PEP 552
+_CHECKED_HASH_PYC = 0b11  # hash-based, check_source
+
+
+class _RecordingLoader(importlib.machinery.SourceFileLoader):
+    """Compile the exact source bytes read, record their hash, cache checked hash pycs."""
+
+    def get_code(self, fullname: str) -> types.CodeType:
+        source_path = self.get_filename(fullname)
+        source = self.get_data(source_path)
+        digest = importlib.util.source_hash(source)
+        bytecode_path = _bytecode_path(source_path)
+        code = self._cached(bytecode_path, digest) if bytecode_path else None
+        if code is None:
+            code = self.source_to_code(source, source_path)
+            if bytecode_path and not sys.dont_write_bytecode:
+                header = importlib.util.MAGIC_NUMBER + _CHECKED_HASH_PYC.to_bytes(4, "little")
+                self.set_data(bytecode_path, header + digest + marshal.dumps(code))
+        module = sys.modules.get(fullname)
+        if module is not None and getattr(module, "__loader__", None) is self:
+            SESSION.records[module] = ModuleRecord(fullname, source_path, digest)
+        return code
+
+    def _cached(self, bytecode_path: str, digest: bytes) -> types.CodeType | None:
+        try:
+            data = self.get_data(bytecode_path)
+        except OSError:
+            return None
+        if (
+            len(data) <= _PYC_HEADER
+            or data[:4] != importlib.util.MAGIC_NUMBER
+            or not int.from_bytes(data[4:8], "little") & 1
+            or data[8:16] != digest
+        ):
+            return None
+        try:
+            # Our own cache, checked against the source hash first, as importlib does.
+            code = marshal.loads(memoryview(data)[_PYC_HEADER:])  # noqa: S302
+        except (EOFError, ValueError, TypeError):
+            return None
+        return code if isinstance(code, types.CodeType) else None
+
+
+def _bytecode_path(source_path: str) -> str | None:
+    try:
+        return importlib.util.cache_from_source(source_path)
+    except NotImplementedError:  # pragma: no cover - interpreters without a cache tag
+        return None
+
+
+class _ProjectFinder(importlib.machinery.FileFinder):
+    """A FileFinder for one project directory (subclassed only to be recognisable)."""
+
+
+_LOADERS: tuple[tuple[Any, list[str]], ...] = (
+    (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES),
+    (_RecordingLoader, importlib.machinery.SOURCE_SUFFIXES),
+    (importlib.machinery.SourcelessFileLoader, importlib.machinery.BYTECODE_SUFFIXES),
+)
+
+
+def _path_hook(entry: str) -> _ProjectFinder:
+    """``sys.path_hooks`` entry: a finder for project directories, ImportError for the rest."""
+    roots = SESSION.roots
+    if not roots.paths:
+        raise ImportError("colab_bootstrap watches no project folder")
+    absolute = os.path.abspath(entry)
+    if not roots.contains(absolute):
+        if not roots.contains_real(absolute):
+            raise ImportError("not in a colab_bootstrap project folder")
+        with SESSION.lock:  # another spelling of a project path: remember it
+            SESSION.roots = SESSION.roots.added(Path(absolute))
+    if not os.path.isdir(absolute):
+        raise ImportError("only directories are supported")
+    return _ProjectFinder(entry, *_LOADERS)
+
+
+def _install_hook(roots: WatchedRoots) -> None:
+    if _path_hook not in sys.path_hooks:
+        sys.path_hooks.insert(0, _path_hook)
+    # The interpreter's own folders (stdlib, site-packages) are never a project: no realpath.
+    python_dirs = tuple(
+        os.path.join(os.path.abspath(p), "")
+        for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    )
+    for key, finder in list(sys.path_importer_cache.items()):
+        if isinstance(finder, _ProjectFinder) or not isinstance(key, str):
+            continue
+        inside = roots.contains(key) or (
+            not key.startswith(python_dirs) and roots.contains_real(key)
+        )
+        if inside:  # a finder cached before setup(): let the hook take over
+            del sys.path_importer_cache[key]
+
+
+def hash_file(path: str) -> bytes:
+    """The hash the loader records for a module file: ``importlib.util.source_hash`` of it."""
+    return importlib.util.source_hash(read_bytes(path))
+
+
+def _excluded(name: str) -> bool:
+    return name in ("__main__", "__mp_main__") or name.split(".", 1)[0] == "colab_bootstrap"
+
+
+def _record_loaded(roots: WatchedRoots) -> None:
+    """Remember project modules imported before setup(), as their files are now."""
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str) or not file.endswith(".py") or not roots.contains(file):
+            continue
+        if module in SESSION.records or _excluded(name):
+            continue
+        try:
+            SESSION.records[module] = ModuleRecord(name, file, hash_file(file), at_setup=True)
+        except (OSError, TypeError):  # unreadable, or an object that is not a real module
+            continue
+
+
+def watch(roots: Iterable[Path]) -> None:
+    """Watch project folders (link and real path): install the import hook once, record."""
+    with SESSION.lock:
+        SESSION.roots = SESSION.roots.added(*roots)
+        current = SESSION.roots
+    _install_hook(current)
+    _record_loaded(current)
+
+
+def current_records() -> Iterator[tuple[types.ModuleType, ModuleRecord]]:
+    """Each project module still in ``sys.modules``, with what it was loaded from."""
+    for module, record in list(SESSION.records.items()):
+        if sys.modules.get(record.name) is module:
+            yield module, record
+
+
+def project_modules() -> dict[str, types.ModuleType]:
+    """Project modules in ``sys.modules`` order (packages come before their submodules)."""
+    roots = SESSION.roots
+    found: dict[str, types.ModuleType] = {}
+    for name, module in list(sys.modules.items()):
+        if _excluded(name):
+            continue
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str):
+            if roots.contains(file):
+                found[name] = module
+            continue
+        spec = getattr(module, "__spec__", None)
+        locations = list(getattr(spec, "submodule_search_locations", None) or ())
+        if locations and all(isinstance(p, str) and roots.contains(p) for p in locations):
+            found[name] = module  # a namespace package that lives only in the project
+    return found
