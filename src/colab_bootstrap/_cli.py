@@ -223,8 +223,7 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 failure, 2 bad arguments)."""
+def _run(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -236,19 +235,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         "setup": _run_setup,
         "snippet": _run_snippet,
     }
+    with warnings.catch_warnings(record=True) as caught, _speaking_as_the_command_line():
+        warnings.simplefilter("always")
+        try:
+            status = handlers[args.command](args)
+        except ColabBootstrapError as exc:
+            # A bad value on the command line (project name, URL) is a bad argument: exit 2.
+            status = 2 if isinstance(exc, ValueError) else 1
+            print(f"error: {exc}", file=sys.stderr)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 failure, 2 bad arguments)."""
     try:
-        with warnings.catch_warnings(record=True) as caught, _speaking_as_the_command_line():
-            warnings.simplefilter("always")
-            try:
-                status = handlers[args.command](args)
-            except ColabBootstrapError as exc:
-                # A bad value on the command line (project name, URL) is a bad argument: exit 2.
-                status = 2 if isinstance(exc, ValueError) else 1
-                print(f"error: {exc}", file=sys.stderr)
-        for warning in caught:
-            print(f"warning: {warning.message}", file=sys.stderr)
-        sys.stdout.flush()
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # a reader that went away shows here, not at exit
     except BrokenPipeError:
         _quiet_stdout()
         return 1
-    return status
