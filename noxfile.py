@@ -18,6 +18,8 @@ nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
 COLAB_PINS = ("ipython==7.34.0", "ipykernel==6.17.1", "setuptools==75.2.0")
+#: Where every session's coverage data goes (pyproject's data_file points here too).
+COVERAGE_DATA = Path.cwd() / "build" / "coverage"
 
 
 def _group(name: str) -> list[str]:
@@ -28,7 +30,8 @@ def _coverage_env(session: nox.Session) -> dict[str, str]:
     """Measure subprocesses of this venv's Python too (many tests run a real IPython in one).
 
     A .pth file in the venv starts coverage in every process that finds
-    COVERAGE_PROCESS_START; the data file is absolute, since those processes run in tmp folders.
+    COVERAGE_PROCESS_START. The data files all go to build/coverage/ (absolute: those
+    processes run in tmp folders), where `nox -s coverage` combines them.
     """
     site = session.run(
         "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", silent=True
@@ -36,8 +39,9 @@ def _coverage_env(session: nox.Session) -> dict[str, str]:
     Path(str(site).strip(), "colab_bootstrap_coverage.pth").write_text(
         "import coverage; coverage.process_startup()\n"
     )
+    COVERAGE_DATA.mkdir(parents=True, exist_ok=True)
     return {
-        "COVERAGE_FILE": str(Path.cwd() / f".coverage.{session.name}"),
+        "COVERAGE_FILE": str(COVERAGE_DATA / f".coverage.{session.name}"),
         "COVERAGE_PROCESS_START": str(Path.cwd() / "pyproject.toml"),
     }
 

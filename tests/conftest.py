@@ -273,7 +273,7 @@ def fake_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def nvidia_data(name: str) -> bytes:
-    """Bytes of a fixture copied from shared/fixtures/nvidia-smi."""
+    """Bytes of a recorded nvidia-smi output in tests/data/nvidia-smi."""
     return (NVIDIA_DATA / name).read_bytes()
 
 

@@ -107,7 +107,7 @@ FLAVORS = [
     Flavor(
         "colab-pins",
         "python3.12",
-        # Colab's pins (COLAB.md), plus two packages Colab always has.
+        # Colab's pins (its runtime's pip freeze), plus two packages Colab always has.
         ("ipython==7.34.0", "ipykernel==6.17.1", "setuptools==75.2.0", "requests", "packaging"),
         "enabled (repaired IPython's missing 'imp')",
     ),

@@ -86,7 +86,7 @@ def _assert_gputil_error(result: _probe.GpuCheck, expected: str | None) -> None:
         assert expected in result.gputil_error
 
 
-# --- fixtures of shared/fixtures/nvidia-smi, one test each -------------------------------------
+# --- the recorded outputs in tests/data/nvidia-smi, one test each ------------------------------
 
 
 def test_plain_gputil_import_needs_distutils_but_the_check_does_not(

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union
 
 from . import _colab, _gpu, _ipython, _locate, _scan
 from ._copies import CopyGroup, copy_groups
@@ -36,6 +36,9 @@ from ._stale import StaleModule, stale
 from ._update import InstallOrigin, UpdateStatus, check_update, install_origin, restart_needed
 from ._version import __version__
 from ._winpaths import PathLint, windows_paths
+
+if TYPE_CHECKING:
+    from ._ipython import AutoreloadState
 
 __all__ = ["CHECKS", "Check", "Facts", "Report", "doctor", "gather", "run_checks"]
 
@@ -223,7 +226,7 @@ class Facts:
     sys_path_length: int = 0
     notebook: bool = False
     in_ipython: bool = False
-    autoreload: str = "no IPython"
+    autoreload: AutoreloadState = "no IPython"
     old_ipython: bool = False
     python: tuple[int, int] = (3, 12)
     watching: bool = False

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from . import _log
 from ._errors import ColabBootstrapWarning, RequirementsError
@@ -69,6 +69,9 @@ _PASSED_WITH_VALUE = {
     "--no-binary",
 }
 _PASSED_FLAGS = {"--no-index", "--pre", "--prefer-binary"}
+
+#: How a requirement compares with what is installed.
+Verdict = Literal["met", "missing", "mismatched"]
 
 
 @dataclass(frozen=True)
@@ -527,7 +530,7 @@ def _check(
     line: str,
     source: str,
     installed: dict[str, importlib.metadata.Distribution],
-) -> tuple[str, CheckedRequirement]:
+) -> tuple[Verdict, CheckedRequirement]:
     """Sort one requirement into "met", "missing" or "mismatched", with the detail to show."""
     dist = installed.get(_canonical(requirement.name))
     if dist is None:
@@ -566,7 +569,11 @@ def requirements_report(
         _read_pyproject(pyproject, reading)
 
     installed = find_distributions(_wanted_names(reading, path), path) if reading.files else {}
-    sorted_out: dict[str, list[CheckedRequirement]] = {"met": [], "missing": [], "mismatched": []}
+    sorted_out: dict[Verdict, list[CheckedRequirement]] = {
+        "met": [],
+        "missing": [],
+        "mismatched": [],
+    }
     for requirement, line, source in reading.requirements:
         kind, checked = _check(requirement, line, source, installed)
         sorted_out[kind].append(checked)

@@ -23,12 +23,16 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ._files import read_bytes
 from ._render import html_table
 from ._scan import Scan
 
 __all__ = ["LINT_MAX_BYTES", "LINT_MAX_FILES", "PathFinding", "PathLint", "windows_paths"]
+
+#: What makes a literal Windows-only: a drive letter, a network share, backslash separators.
+PathKind = Literal["drive", "unc", "backslash"]
 
 #: The lint reads at most this many ``.py``/``.ipynb`` files ...
 LINT_MAX_FILES = 200
@@ -118,7 +122,7 @@ _PLACEHOLDER = "\x7f"
 _ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*(\\[abfnrtv])")
 
 
-def _classify(view: str) -> str | None:
+def _classify(view: str) -> PathKind | None:
     """'drive', 'unc' or 'backslash' when ``view`` reads as a Windows path, else None."""
     drive = bool(_DRIVE.match(view))
     rest = view[2:] if drive else view
@@ -201,7 +205,7 @@ def _source_view(segment: str) -> tuple[str, bool, str] | None:
     return "".join(parts), is_bytes, " ".join(written)
 
 
-def _rewrite(view: str, kind: str, is_bytes: bool, fstring: bool) -> tuple[str, str]:
+def _rewrite(view: str, kind: PathKind, is_bytes: bool, fstring: bool) -> tuple[str, str]:
     """(pathlib rewrite, what is wrong) for a flagged literal."""
     parts = [p for p in re.split(r"[\\/]", view) if p]
     if kind == "unc":

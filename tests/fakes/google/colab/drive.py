@@ -1,4 +1,4 @@
-"""Fake google.colab.drive: the real signature, messages and errors (COLAB.md), no network.
+"""Fake google.colab.drive: the real signature, messages and errors of colabtools' drive.py.
 
 The user's Drive is ``$FAKE_COLAB_ROOT/MyDrive``; mounting makes ``<mountpoint>/MyDrive`` and
 ``<mountpoint>/My Drive`` point at it, as the real FUSE mount shows them.
