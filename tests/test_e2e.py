@@ -216,7 +216,8 @@ def _cells(fake: FakeColab, setup_source: str) -> list[tuple[str, str]]:
         ("fresh", "print(colab_bootstrap.stale())"),
         (
             "doctor",
-            "report = colab_bootstrap.doctor()\nprint(type(report.ok).__name__)\nreport",
+            "report = colab_bootstrap.doctor()\n"
+            "print(report.ok, report['Drive'].status, report['Project'].status)\nreport",
         ),
     ]
     return cells
@@ -365,10 +366,12 @@ def test_notebook_in_a_real_kernel(
     assert _text(out["stale"]) == "[('mymodule', 'changed')]\n"  # ...not stale()
     assert _text(out["reset"]) == "v3, after an edit autoreload missed\n"
     assert _text(out["fresh"]) == "[]\n"
-    assert _text(out["doctor"]).splitlines()[0] == "bool"
+    # doctor() without arguments looks where setup() looked (a non-default mountpoint here).
+    assert _text(out["doctor"]).splitlines()[0] == "True ok ok", _html(out["doctor"])
     assert "colab_bootstrap doctor" in _html(out["doctor"])
     # The generated snippets, run as they are in the same kernel.
     assert "colab_bootstrap doctor" in _html(out["doctor-code"])
+    assert "✗" not in _html(out["doctor-code"])
     assert "mymodule" in _html(out["reset-code"])
     assert "remount" in _html(out["reset-remount-code"]).lower()
     assert "dedupe" in _html(out["dedupe-code"]).lower()
