@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import colab_bootstrap
-from colab_bootstrap import _gpu, _probe
+from colab_bootstrap import _accelerator, _gpu
 from colab_bootstrap._errors import ColabBootstrapWarning, GpuNotAvailableError
 from conftest import FakeNvidiaSmi, nvidia_data, write_fake_nvidia_smi
 
@@ -77,7 +77,7 @@ def _end(pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def _assert_gputil_error(result: _probe.GpuCheck, expected: str | None) -> None:
+def _assert_gputil_error(result: _accelerator.GpuCheck, expected: str | None) -> None:
     """GPUtil answered (``expected`` None) or failed with ``expected`` in its error."""
     if expected is None:
         assert result.gputil_error is None
@@ -121,7 +121,7 @@ def test_t4_reports_name_memory_and_driver(fake_nvidia_smi: MakeFake) -> None:
     [gpu] = result.gpus
     assert (gpu.index, gpu.name) == (0, "Tesla T4")
     _assert_gputil_error(result, None)
-    assert gpu == _probe.Gpu(
+    assert gpu == _accelerator.Gpu(
         0,
         "Tesla T4",
         "GPU-1b965d81-1d0f-6501-027c-1ecc1437f5ea",
@@ -566,7 +566,7 @@ def test_listing_parser_never_raises_and_takes_only_gpu_lines(
     code: int, out: bytes, err: bytes
 ) -> None:
     """Any output of nvidia-smi -L parses without raising; GPUs come only from exit code 0."""
-    listing = _probe._parse_listing(code, out, err)
+    listing = _accelerator._parse_listing(code, out, err)
     assert bool(listing.gpus) != bool(listing.problem)
     if code != 0:
         assert listing.gpus == ()
@@ -583,7 +583,7 @@ def test_listing_keeps_odd_lines_and_skips_mig_lines() -> None:
         + "  MIG 1g.5gb     Device  0: (UUID: MIG-11111111-2222-3333-4444-555555555555)\n"
         + "Something odd\n"
     ).encode()
-    listing = _probe._parse_listing(0, out, b"")
+    listing = _accelerator._parse_listing(0, out, b"")
     assert [g.name for g in listing.gpus] == ["Tesla T4"]
     assert listing.unexpected == ("Something odd",)
 
@@ -637,7 +637,8 @@ def test_check_result_renders_as_text_and_html(no_nvidia_smi: Path) -> None:
     assert "nvidia-smi is not on PATH" in str(result)
     assert "nvidia-smi is not on PATH" in result._repr_html_()
     assert (
-        str(_probe.Gpu(1, "Tesla T4", memory_total_mb=15360)) == "GPU 1: Tesla T4 (15360 MiB total)"
+        str(_accelerator.Gpu(1, "Tesla T4", memory_total_mb=15360))
+        == "GPU 1: Tesla T4 (15360 MiB total)"
     )
 
 

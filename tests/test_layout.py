@@ -24,6 +24,8 @@ ORDER = (
     "_scan",
     "_copies",
     "_probe",
+    "_accelerator",
+    "_project",
     "_session",  # the one record: everything above may read and change it
     "_colab",
     "_locate",

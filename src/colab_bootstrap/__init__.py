@@ -26,13 +26,13 @@ from ._version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._accelerator import Gpu
     from ._dedupe import DedupePlan, dedupe
     from ._doctor import Check, Report, doctor
     from ._gpu import gpus
-    from ._probe import Gpu
+    from ._project import Project
     from ._requirements import RequirementsReport, requirements_report
     from ._reset import ResetReport, reset
-    from ._session import Project
     from ._setup import setup
     from ._snippets import register_snippets, snippets
     from ._stale import StaleModule, stale
@@ -76,8 +76,8 @@ __all__ = [
 _LAZY = {
     "Check": "_doctor",
     "DedupePlan": "_dedupe",
-    "Gpu": "_probe",
-    "Project": "_session",
+    "Gpu": "_accelerator",
+    "Project": "_project",
     "Report": "_doctor",
     "RequirementsReport": "_requirements",
     "ResetReport": "_reset",

@@ -25,10 +25,10 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union
 
 from . import _colab, _gpu, _ipython, _locate, _scan
+from ._accelerator import GpuCheck
 from ._copies import CopyGroup, copy_groups
 from ._dedupe import dedupe_command
 from ._errors import ColabBootstrapError
-from ._probe import GpuCheck
 from ._render import html_table
 from ._requirements import RequirementsReport, requirements_report
 from ._session import SESSION, Location

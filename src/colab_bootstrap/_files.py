@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 
 __all__ = ["read_bytes", "read_chunks", "sha256_and_head", "write_atomic"]
@@ -76,6 +74,8 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -> byt
 
 def sha256_and_head(path: str | os.PathLike[str], keep: int) -> tuple[str, bytes | None]:
     """SHA-256 of the whole file, and its bytes when it has at most ``keep`` of them."""
+    import hashlib  # noqa: PLC0415 - only dedupe compares contents; setup() never does
+
     digest = hashlib.sha256()
     head: list[bytes] = []
     size = 0
@@ -93,6 +93,8 @@ def write_atomic(path: str | os.PathLike[str], text: str, *, mode: int | None = 
     The temporary file lives beside ``path`` (same folder, same file system) and is removed
     when anything fails, leaving whatever was at ``path`` as it was.
     """
+    import tempfile  # noqa: PLC0415 - only writers need it; setup() imports this module
+
     folder, name = os.path.split(os.fspath(path))
     handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder or ".")
     try:

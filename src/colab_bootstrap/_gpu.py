@@ -1,8 +1,9 @@
 """``gpus()``: the accelerator this runtime has, asked once per process, and what to do without one.
 
-The probes (``_probe``) answer; the answer is kept in the session record, so ``setup()``,
-``doctor()`` and ``gpus()`` share one nvidia-smi run. ``refresh=True`` asks again. Without a GPU
-the advice names Colab's menu path, and the driver hint when nvidia-smi is there but broken.
+The probes (``_probe``) run, ``_accelerator`` reads what they said, and the answer is kept in
+the session record, so ``setup()``, ``doctor()`` and ``gpus()`` share one nvidia-smi run;
+``refresh=True`` asks again. Without a GPU the advice names Colab's menu path, and the driver
+hint when nvidia-smi is there but broken.
 """
 
 from __future__ import annotations
@@ -10,29 +11,17 @@ from __future__ import annotations
 import math
 import warnings
 
+from ._accelerator import Gpu, GpuCheck, collect
 from ._errors import ColabBootstrapWarning, GpuNotAvailableError
-from ._probe import Gpu, GpuCheck, Probes, collect
+from ._probe import DEFAULT_TIMEOUT, Probes
 from ._session import SESSION, GpuPolicy, again
 
-__all__ = ["DEFAULT_TIMEOUT", "check", "enforce", "gpus", "no_gpu_message", "start"]
-
-DEFAULT_TIMEOUT = 5.0
-"""Seconds the whole check may take (GPUtil and ``nvidia-smi -L`` run side by side)."""
+__all__ = ["check", "enforce", "gpus", "no_gpu_message", "switch_on_advice"]
 
 _BROKEN_DRIVER = (
     "If a GPU runtime is already selected, its driver is not answering: Runtime > Disconnect "
     "and delete runtime, then run the notebook from the top again."
 )
-
-
-def start() -> None:
-    """Start the probes in the background, unless this process has an answer or probes running.
-
-    ``setup()`` calls this first, so nvidia-smi runs while Drive is mounted and linked.
-    """
-    with SESSION.lock:
-        if SESSION.gpu is None and SESSION.probes is None:
-            SESSION.probes = Probes(DEFAULT_TIMEOUT)
 
 
 def check(timeout: float = DEFAULT_TIMEOUT, *, refresh: bool = False) -> GpuCheck:

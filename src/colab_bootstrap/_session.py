@@ -6,9 +6,11 @@ import hook watches and the modules it loaded, the GPU answer. All of it lives i
 :class:`Session`, ``SESSION``, and nowhere else: no other module keeps state, so a test (or
 anyone) starts afresh with one call, :func:`reset_session`.
 
-Also here: the value types the record keeps (``Project`` and what it is made of), the defaults
-every call starts from (Colab's own places), and how to name an option to the user, which
-depends on who is asking: ``create=True`` in a notebook, ``--create`` at the command line.
+Also here: the defaults every call starts from (Colab's own places), and how to name an option
+to the user, which depends on who is asking: ``create=True`` in a notebook, ``--create`` at the
+command line. ``setup()`` reads this record before it starts the GPU probes, so the module
+imports nothing heavier than ``typing``: the value types it holds are named for the type
+checker only.
 """
 
 from __future__ import annotations
@@ -16,17 +18,15 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
-
-from ._render import Rendered
+from typing import TYPE_CHECKING, Literal, NamedTuple, get_args
 
 if TYPE_CHECKING:
     import types
+    from pathlib import Path
 
-    from ._probe import Gpu, GpuCheck, Probes
+    from ._accelerator import GpuCheck
+    from ._probe import Probes
+    from ._project import Project
 
 __all__ = [
     "GPU_POLICIES",
@@ -35,7 +35,6 @@ __all__ = [
     "GpuPolicy",
     "Location",
     "ModuleRecord",
-    "Project",
     "Session",
     "SetupRecord",
     "Surface",
@@ -52,8 +51,7 @@ GPU_POLICIES: tuple[GpuPolicy, ...] = get_args(GpuPolicy)
 Surface = Literal["python", "cli"]
 
 
-@dataclass(frozen=True)
-class Defaults:
+class Defaults(NamedTuple):
     """Where things are when a call does not say, and the bounds of the doctor's walk.
 
     The places are Colab's own: Drive is mounted at ``/content/drive`` and notebooks run in
@@ -75,8 +73,7 @@ def _absolute(value: str | os.PathLike[str]) -> str:
     return os.path.abspath(os.path.expanduser(os.fspath(value)))
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """Where a call looks, every path absolute (relative ones are read against the cwd once).
 
     ``drive_dir`` None: My Drive is found by the usual search ($COLAB_BOOTSTRAP_DRIVE, Colab's
@@ -104,52 +101,14 @@ class Location:
         )
 
 
-@dataclass(frozen=True)
-class Project(Rendered):
-    """A project folder that ``setup()`` made importable."""
-
-    name: str
-    path: Path
-    link: Path | None
-    drive_dir: Path
-    on_colab: bool
-    gpus: tuple[Gpu, ...]
-    autoreload: str
-    sys_path_entry: str = ""
-    accelerator: str = ""
-    pycache_prefix: str | None = None
-    mountpoint: str | None = None  # Colab's Drive mountpoint setup() used; None off Colab
-    installed: tuple[str, ...] | None = None
-
-    def _title(self) -> str:
-        return f"colab_bootstrap: project {self.name!r} is ready"
-
-    def _rows(self) -> list[tuple[str, str]]:
-        rows = [
-            ("folder", str(self.path)),
-            ("link", str(self.link) if self.link else "none (off Colab)"),
-            ("on sys.path", self.sys_path_entry),
-            ("runtime", "Colab" if self.on_colab else "not Colab"),
-            ("accelerator", self.accelerator or "not checked"),
-            ("autoreload", self.autoreload),
-            ("byte-code", self.pycache_prefix or "Python's default (__pycache__ next to files)"),
-        ]
-        if self.installed is not None:
-            installed = ", ".join(self.installed) or "nothing (requirements already met)"
-            rows.append(("installed", installed))
-        return rows
-
-
-@dataclass(frozen=True)
-class SetupRecord:
+class SetupRecord(NamedTuple):
     """One project set up in this process: what ``setup()`` returned and where it looked."""
 
     project: Project
     location: Location
 
 
-@dataclass(frozen=True)
-class ModuleRecord:
+class ModuleRecord(NamedTuple):
     """What a project module was built from: its file and the hash of the bytes compiled."""
 
     name: str
@@ -158,37 +117,37 @@ class ModuleRecord:
     at_setup: bool = False  # loaded before setup(): the file as it was when setup() ran
 
 
-@dataclass(frozen=True)
 class WatchedRoots:
     """The project folders the import hook handles: each spelling met (link, real path...)."""
 
-    paths: tuple[Path, ...] = ()
+    __slots__ = ("_exact", "_prefixes", "_real", "paths")
+
+    def __init__(self, paths: tuple[Path, ...] = ()) -> None:
+        self.paths = paths
+        spelled = [os.path.abspath(root) for root in paths]
+        self._exact = frozenset(spelled)
+        self._prefixes = tuple(s.rstrip(os.sep) + os.sep for s in spelled)
+        self._real: tuple[str, ...] | None = None  # realpath costs syscalls: on first need
 
     def added(self, *roots: Path) -> WatchedRoots:
         """These roots and ``roots`` (each once, in order)."""
         return WatchedRoots(tuple(dict.fromkeys((*self.paths, *roots))))
 
-    @cached_property
-    def _spelled(self) -> tuple[frozenset[str], tuple[str, ...]]:
-        spelled = [os.path.abspath(root) for root in self.paths]
-        return frozenset(spelled), tuple(s.rstrip(os.sep) + os.sep for s in spelled)
-
-    @cached_property
-    def _real(self) -> tuple[Path, ...]:
-        return tuple(Path(os.path.realpath(root)) for root in self.paths)
-
     def contains(self, path: str) -> bool:
         """``path`` (absolute, as spelled) is a project folder or lies inside one."""
-        exact, prefixes = self._spelled
-        return path in exact or path.startswith(prefixes)
+        return path in self._exact or path.startswith(self._prefixes)
 
     def contains_real(self, path: str) -> bool:
         """Like ``contains``, also through symlinks and other spellings (costs a realpath)."""
         absolute = os.path.abspath(path)
         if self.contains(absolute):
             return True
-        real = Path(os.path.realpath(absolute))
-        return any(real == root or root in real.parents for root in self._real)
+        if self._real is None:
+            self._real = tuple(os.path.realpath(root) for root in self.paths)
+        real = os.path.realpath(absolute)
+        return any(
+            real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in self._real
+        )
 
 
 class Session:

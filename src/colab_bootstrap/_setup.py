@@ -16,27 +16,26 @@ import os
 import stat
 import sys
 import warnings
-from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import _gpu, _ipython, _log
+from . import _ipython, _probe
 from ._errors import ColabBootstrapWarning, DriveMountError, LinkConflictError
-from ._session import (
-    GPU_POLICIES,
-    SESSION,
-    GpuPolicy,
-    Location,
-    Project,
-    SetupRecord,
-    again,
-    option,
-)
+from ._session import GPU_POLICIES, SESSION, GpuPolicy, Location, SetupRecord, again, option
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+if TYPE_CHECKING:  # the heavy modules are imported inside setup(), once the probes run
+    from pathlib import Path
+
     from ._locate import DriveLocation
+    from ._project import Project
 
 __all__ = ["setup"]
+
+
+def _start_probes() -> None:
+    """Start nvidia-smi and GPUtil now, unless this process has their answer or has them running."""
+    with SESSION.lock:
+        if SESSION.gpu is None and SESSION.probes is None:
+            SESSION.probes = _probe.Probes(_probe.DEFAULT_TIMEOUT)
 
 
 def _repeat(
@@ -57,10 +56,14 @@ def _repeat(
             return None
     except OSError:
         return None
+    from . import _gpu  # noqa: PLC0415 - loaded by the first setup() already
+
     _gpu.enforce(gpu, stacklevel=3)  # the kept result: warns or raises again, runs nothing
     if autoreload and _ipython.get_shell() is not None:
         state = _ipython.enable_autoreload()
         if state != done.autoreload:
+            from dataclasses import replace  # noqa: PLC0415 - rare: autoreload changed
+
             done = replace(done, autoreload=state)
     SESSION.remember(SetupRecord(done, location), key)
     return done
@@ -87,6 +90,8 @@ def _find_or_mount(location: Location, *, colab: bool, force_remount: bool) -> D
 def _create(folder: Path) -> None:
     """Create the project folder (and its parents) when it is missing."""
     if not folder.is_dir():
+        from . import _log  # noqa: PLC0415 - logging only when there is something to say
+
         folder.mkdir(parents=True)
         _log.info(__name__, "created project folder %s", folder)
 
@@ -122,7 +127,9 @@ def _link(link: Path, target: Path) -> None:
 
 def _make_importable(folder: Path, location: Location, *, colab: bool) -> tuple[Path | None, str]:
     """Link (where the rule says), sys.path once, byte-code out of Drive, the import hook."""
-    from . import _importhook, _locate  # noqa: PLC0415 - imported once the probes run
+    from pathlib import Path  # noqa: PLC0415 - imported once the probes run
+
+    from . import _importhook, _locate  # noqa: PLC0415
 
     link = _locate.link_path(location.content_dir, folder, colab=colab)
     if link is not None:
@@ -137,6 +144,8 @@ def _make_importable(folder: Path, location: Location, *, colab: bool) -> tuple[
 
 
 def _pycache_folder() -> Path:
+    from pathlib import Path  # noqa: PLC0415 - imported once the probes run
+
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(cache) / "colab_bootstrap" / "pycache"
 
@@ -201,8 +210,9 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
     if gpu not in GPU_POLICIES:
         raise ValueError(f"gpu must be 'warn', 'require' or 'ignore', not {gpu!r}.")
     if gpu != "ignore":
-        _gpu.start()  # first of all: nvidia-smi answers while the rest loads and Drive mounts
-    from . import _colab, _locate  # noqa: PLC0415 - after the probes started
+        _start_probes()  # first of all: nvidia-smi answers while the rest loads and Drive mounts
+    from . import _colab, _gpu, _locate  # noqa: PLC0415 - after the probes started
+    from ._project import Project  # noqa: PLC0415
 
     relative = _locate.validate_project(project)
     colab = _colab.on_colab()
