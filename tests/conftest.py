@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import json
 import os
 import shlex
+import shutil
+import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -51,6 +56,75 @@ def put(root: Path, relative: str, content: bytes | str, mtime_ns: int = T0) -> 
     path.write_bytes(content.encode() if isinstance(content, str) else content)
     os.utime(path, ns=(mtime_ns, mtime_ns))
     return path
+
+
+#: Linux capabilities that let root ignore file modes (linux/capability.h).
+_CAP_DAC_OVERRIDE = 1
+_CAP_DAC_READ_SEARCH = 2
+
+
+def _mode_override(allowed: bool) -> bool:
+    """Raise or drop, for this thread, the capabilities that let root ignore file modes."""
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [
+            ("effective", ctypes.c_uint32),
+            ("permitted", ctypes.c_uint32),
+            ("inheritable", ctypes.c_uint32),
+        ]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3; pid 0: this thread
+    data = (Data * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        return False
+    mask = (1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH)
+    if allowed:
+        data[0].effective |= mask & data[0].permitted
+    else:
+        data[0].effective &= ~mask
+    return bool(libc.capset(ctypes.byref(header), data) == 0)
+
+
+@contextlib.contextmanager
+def denied(path: Path, mode: int = 0) -> Iterator[None]:
+    """Give ``path`` the permissions ``mode`` and make them count, also for root.
+
+    Root ignores modes (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH): for root this thread drops
+    those capabilities meanwhile (Linux only; elsewhere the test is skipped), so ``mode`` 0
+    makes a folder unlistable and a file unreadable, as for any other user.
+    """
+    saved = stat.S_IMODE(path.stat().st_mode)
+    as_root = getattr(os, "geteuid", lambda: -1)() == 0
+    if as_root and not (sys.platform.startswith("linux") and _mode_override(allowed=False)):
+        pytest.skip("running as root where the mode-overriding capabilities cannot be dropped")
+    path.chmod(mode)
+    try:
+        yield
+    finally:
+        if as_root:
+            _mode_override(allowed=True)
+        path.chmod(saved)
+
+
+@contextlib.contextmanager
+def chattr(path: Path, flags: str) -> Iterator[None]:
+    """Set file attributes meanwhile, which bind root too: ``+i`` immutable, ``+a`` append-only.
+
+    An immutable file cannot be renamed, replaced or written; nothing can be added to, removed
+    from or renamed in an immutable folder; an append-only folder takes new files only.
+    """
+    command = shutil.which("chattr")
+    setting = [command or "chattr", flags, str(path)]
+    if command is None or subprocess.run(setting, capture_output=True, check=False).returncode:
+        pytest.skip(f"chattr {flags} needs Linux, root and a file system that has it")
+    try:
+        yield
+    finally:
+        subprocess.run([command, flags.replace("+", "-"), str(path)], check=True)
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -35,15 +35,12 @@ print("IMP", "imp" in sys.modules)
 )
 
 
-def _run_shell(tmp_path: Path) -> dict[str, str]:
-    project = tmp_path / "drive" / "proj"
-    project.mkdir(parents=True)
-    module = project / "preprocessing.py"
-    module.write_text("def greet():\n    return 'old'\n")
+def _run_script(tmp_path: Path, text: str, *args: str) -> dict[str, str]:
+    """Run a shell script in a fresh interpreter; its "KEY value" lines as a dict."""
     script = tmp_path / "shell.py"
-    script.write_text(SHELL_SCRIPT)
+    script.write_text(text)
     proc = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "drive"), str(module)],
+        [sys.executable, str(script), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -51,8 +48,15 @@ def _run_shell(tmp_path: Path) -> dict[str, str]:
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = [line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line]
-    return dict(lines)
+    return dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
+
+
+def _run_shell(tmp_path: Path) -> dict[str, str]:
+    project = tmp_path / "drive" / "proj"
+    project.mkdir(parents=True)
+    module = project / "preprocessing.py"
+    module.write_text("def greet():\n    return 'old'\n")
+    return _run_script(tmp_path, SHELL_SCRIPT, str(tmp_path / "drive"), str(module))
 
 
 def test_edited_module_is_seen_by_the_next_cell(tmp_path: Path) -> None:
@@ -85,3 +89,35 @@ def test_plain_load_ext_fails_where_we_repair_it(tmp_path: Path) -> None:
     seen = _run_shell(tmp_path)
     assert seen["STATE"] == "enabled (repaired IPython's missing 'imp')"
     assert seen["AFTER"] == "new"
+
+
+STATES_SCRIPT = (
+    IPYTHON_PRELUDE
+    + """
+drive = sys.argv[1]
+SETUP = f"colab_bootstrap.setup('proj', drive_dir={drive!r}, gpu='ignore')"
+cell("import colab_bootstrap")
+sys.modules["autoreload"] = None  # the extension cannot be imported
+print("BLOCKED", cell(SETUP + ".autoreload"))
+del sys.modules["autoreload"]
+print("UNBLOCKED", cell(SETUP + ".autoreload"))
+shell.run_line_magic("autoreload", "0")
+print("DOCTOR", cell("colab_bootstrap.doctor(network=False)['Autoreload'].summary"))
+print("AGAIN", cell(SETUP + ".autoreload"))
+print("NOW", cell("colab_bootstrap.doctor(network=False)['Autoreload'].summary"))
+"""
+)
+
+
+def test_autoreload_that_cannot_load_or_was_turned_off_is_reported_and_repaired(
+    tmp_path: Path,
+) -> None:
+    """An unimportable extension: setup() says so and works; `%autoreload 0`: setup() sets 2."""
+    (tmp_path / "drive" / "proj").mkdir(parents=True)
+    seen = _run_script(tmp_path, STATES_SCRIPT, str(tmp_path / "drive"))
+    assert seen["BLOCKED"].startswith("failed: ")
+    assert seen["BLOCKED"].endswith("call colab_bootstrap.reset() after an edit.")
+    assert seen["UNBLOCKED"].startswith("enabled")
+    assert seen["DOCTOR"] == "autoreload is mode 0: edited files are not reloaded"
+    assert seen["AGAIN"] == "enabled"
+    assert seen["NOW"] == "loaded, mode 2 (all modules)"

@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from colab_bootstrap._cli import main
 from colab_bootstrap._copies import copy_groups, copy_of
 from colab_bootstrap._dedupe import TRASH_DIR, _rename, _renameat2, _timestamp, dedupe_command
 from colab_bootstrap._scan import Scan, scan
-from conftest import T0, put
+from conftest import T0, chattr, denied, put
 
 DAY = 86_400 * 10**9
 
@@ -95,6 +94,16 @@ def test_copy_groups_skip_git_caches_and_our_trash(tmp_path: Path) -> None:
         put(tmp_path, f"{folder}/a (1).py", "x")
     put(tmp_path, "b (1).py", "x")
     assert [group.plain for group in copy_groups(scan(tmp_path))] == ["b.py"]
+
+
+def test_a_name_in_parentheses_is_no_copy(tmp_path: Path) -> None:
+    """'report (final).py' beside 'report.py' is a file of its own: never grouped or moved."""
+    put(tmp_path, "report.py", "a", T0)
+    put(tmp_path, "report (final).py", "b", T0 + DAY)
+    before = _snapshot(tmp_path)
+    plan = dedupe(tmp_path, apply=True)
+    assert plan.groups == ()
+    assert _snapshot(tmp_path) == before
 
 
 def test_dedupe_command_quotes_the_folder() -> None:
@@ -209,6 +218,56 @@ def test_links_and_special_files_are_left_alone(tmp_path: Path) -> None:
     assert stat.S_ISFIFO(os.lstat(tmp_path / "b (1).py").st_mode)
 
 
+def test_text_that_is_not_utf8_is_compared_without_a_diff(tmp_path: Path) -> None:
+    """Latin-1 versions (text, but not UTF-8) are told apart by hash; no diff is attempted."""
+    put(tmp_path, "notes.txt", "café = 1\n".encode("latin-1"), T0)
+    put(tmp_path, "notes (1).txt", "café = 2\n".encode("latin-1"), T0 + DAY)
+    plan = dedupe(tmp_path)
+    (group,) = plan.groups
+    assert group.keep == "notes (1).txt"
+    assert group.diffs == ()
+    assert "differs" in str(plan)
+    assert "diff " not in str(plan)
+
+
+def test_an_unreadable_version_leaves_its_group_alone(tmp_path: Path) -> None:
+    """A version that cannot be read is never moved: its group is only reported, with why."""
+    _project(tmp_path)
+    put(tmp_path, "ok.py", "1", T0)
+    put(tmp_path, "ok (1).py", "2", T0 + DAY)
+    with denied(tmp_path / "pkg/prep (2).py"):
+        plan = dedupe(tmp_path, apply=True)
+    assert plan.ok
+    statuses = {group.group.plain: group.status for group in plan.groups}
+    assert statuses == {"pkg/prep.py": "reported", "ok.py": "done"}
+    assert "pkg/prep (2).py cannot be read (Permission denied); left alone" in str(plan)
+    assert (tmp_path / "pkg/prep.py").read_text() == "x = 1\n"
+    assert (tmp_path / "pkg/prep (1).py").read_text() == "x = 2\n"
+    assert (tmp_path / "pkg/prep (2).py").read_text() == "x = 1\n"
+
+
+def test_odd_groups_read_right_as_text_and_html(tmp_path: Path) -> None:
+    """A lone copy, a folder copy and megabyte files each show plainly; only files are moved."""
+    put(tmp_path, "data/labels (1).csv", "a,b\n")
+    put(tmp_path, "runs/a.txt", "1")
+    put(tmp_path, "runs (1)/a.txt", "2")
+    put(tmp_path, "big.bin", b"\x00" * 1_500_000, T0)
+    put(tmp_path, "big (1).bin", b"\x01" * 1_500_000, T0 + DAY)
+    plan = dedupe(tmp_path)
+    text = str(plan)
+    assert "data/labels.csv: 1 version, no labels.csv itself" in text
+    assert "1.5 MB" in text
+    page = plan._repr_html_()
+    assert "runs/" in page
+    assert "never merged" in page
+    done = plan.apply()
+    assert done.ok
+    assert done.manifest is not None
+    record = json.loads(done.manifest.read_text())
+    assert {move["group"] for move in record["moves"]} == {"big.bin", "data/labels.csv"}
+    assert (tmp_path / "runs (1)/a.txt").read_text() == "2"
+
+
 def test_default_folder_is_the_project_set_up(mydrive: Path) -> None:
     """dedupe() with no argument cleans the folder setup() wired in this process."""
     put(mydrive / "proj", "m (1).py", "x")
@@ -312,32 +371,13 @@ def test_read_only_files_are_moved_intact(tmp_path: Path) -> None:
     assert _contents(tmp_path, plan.manifest) == before
 
 
-@contextlib.contextmanager
-def _read_only(folder: Path) -> Iterator[None]:
-    """Make ``folder`` refuse renames, also for root (who ignores modes): chattr +i there."""
-    if os.geteuid() != 0:
-        folder.chmod(0o555)
-        try:
-            yield
-        finally:
-            folder.chmod(0o755)
-        return
-    chattr = shutil.which("chattr")
-    if chattr is None or subprocess.run([chattr, "+i", str(folder)], check=False).returncode:
-        pytest.skip("running as root on a filesystem without chattr +i: cannot make it read-only")
-    try:
-        yield
-    finally:
-        subprocess.run([chattr, "-i", str(folder)], check=True)
-
-
 def test_a_read_only_folder_fails_the_group_and_loses_nothing(tmp_path: Path) -> None:
     """Moves out of a read-only folder fail; every file stays in place and the plan says so."""
     _project(tmp_path)
     put(tmp_path, "ok.py", "1", T0)
     put(tmp_path, "ok (1).py", "2", T0 + DAY)
     before = _contents(tmp_path)
-    with _read_only(tmp_path / "pkg"):
+    with denied(tmp_path / "pkg", 0o555):  # no renames out of it, root included
         plan = dedupe(tmp_path, apply=True)
     assert not plan.ok
     assert plan.manifest is not None
@@ -461,6 +501,104 @@ def test_a_trash_folder_from_the_same_second_is_not_reused(tmp_path: Path) -> No
     assert (plan.trash / "pkg/prep.py").read_text() == "x = 1\n"
 
 
+def test_a_folder_turned_into_a_file_after_the_plan_leaves_its_group_alone(
+    tmp_path: Path,
+) -> None:
+    """Drive sync put a file where the planned versions' folder was: that group is not done."""
+    _project(tmp_path)
+    put(tmp_path, "ok.py", "1", T0)
+    put(tmp_path, "ok (1).py", "2", T0 + DAY)
+    plan = dedupe(tmp_path)
+    (tmp_path / "pkg").rename(tmp_path / "pkg.synced")
+    put(tmp_path, "pkg", "a file now")
+    done = plan.apply()
+    assert not done.ok
+    statuses = {group.group.plain: group.status for group in done.groups}
+    assert statuses == {"pkg/prep.py": "not done", "ok.py": "done"}
+    assert "changed since the plan" in str(done)
+    assert (tmp_path / "pkg").read_text() == "a file now"
+    assert sorted(os.listdir(tmp_path / "pkg.synced")) == ["prep (1).py", "prep (2).py", "prep.py"]
+
+
+def test_a_move_that_fails_stops_only_what_depends_on_it(tmp_path: Path) -> None:
+    """A copy stuck in place stops no other move; a stuck plain file stops its whole group."""
+    put(tmp_path, "a.py", "a newest", T0 + 3 * DAY)
+    put(tmp_path, "a (1).py", "a one", T0)
+    put(tmp_path, "a (2).py", "a two", T0 + DAY)
+    put(tmp_path, "b.py", "b old", T0)
+    put(tmp_path, "b (1).py", "b newest", T0 + 3 * DAY)
+    put(tmp_path, "b (2).py", "b oldest", T0 - DAY)
+    with chattr(tmp_path / "a (1).py", "+i"), chattr(tmp_path / "b.py", "+i"):
+        plan = dedupe(tmp_path, apply=True)
+    moves = {move.source: move for move in plan.moves}
+    assert (moves["a (1).py"].state, moves["a (2).py"].state) == ("failed", "done")
+    assert "not moved: Operation not permitted" in moves["a (1).py"].detail
+    statuses = {group.group.plain: group.status for group in plan.groups}
+    assert statuses == {"a.py": "partly done", "b.py": "not done"}
+    assert moves["b (1).py"].detail == "not done: b.py could not be moved aside"
+    assert moves["b (2).py"].state == "failed"
+    assert (tmp_path / "a (1).py").read_text() == "a one"
+    for name, text in (("b.py", "b old"), ("b (1).py", "b newest"), ("b (2).py", "b oldest")):
+        assert (tmp_path / name).read_text() == text
+
+
+def test_a_newest_version_that_cannot_take_the_name_puts_the_old_one_back(
+    tmp_path: Path,
+) -> None:
+    """The plain file goes back to its name when the newer copy cannot be renamed to it."""
+    _project(tmp_path)
+    before = _snapshot(tmp_path)
+    with chattr(tmp_path / "pkg/prep (1).py", "+i"):
+        plan = dedupe(tmp_path, apply=True)
+    assert not plan.ok
+    assert plan.trash is not None
+    (group,) = plan.groups
+    assert group.status == "not done"
+    details = {move.source: move.detail for move in plan.moves}
+    assert details["pkg/prep.py"] == "put back: the newer version could not take its name"
+    assert "not renamed: Operation not permitted" in details["pkg/prep (1).py"]
+    assert "could not be renamed to pkg/prep.py" in details["pkg/prep (2).py"]
+    after = {k: v for k, v in _snapshot(tmp_path).items() if not k.startswith(".colab_bootstrap")}
+    assert after == before
+    assert not (plan.trash / "pkg/prep.py").exists()
+
+
+@contextlib.contextmanager
+def _file_size_limit(size: int) -> Iterator[None]:
+    """Let this process write no file beyond ``size`` bytes (``ulimit -f``), as a full disk."""
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+def test_a_manifest_that_cannot_be_written_loses_no_move(tmp_path: Path) -> None:
+    """The disk fills after the trash is made: every move is still done, the plan says where."""
+    long = "x" * 150
+    put(tmp_path, f"{long}.py", "old", T0)
+    put(tmp_path, f"{long} (1).py", "new", T0 + DAY)
+    put(tmp_path, f"{long} (2).py", "older", T0 - DAY)
+    before = _contents(tmp_path)
+    with _file_size_limit(2 * len(str(tmp_path)) + 400):  # the empty manifest fits, no more
+        plan = dedupe(tmp_path, apply=True)
+    assert not plan.ok
+    assert plan.trash is not None
+    assert plan.manifest is not None
+    assert plan.problems == (
+        f"the manifest could not be written (File too large); the moved files are in "
+        f"{plan.trash} under their own paths",
+    )
+    assert [move.state for move in plan.moves] == ["done", "done", "done"]
+    assert (tmp_path / f"{long}.py").read_text() == "new"
+    assert _contents(tmp_path, plan.manifest) == before
+    assert json.loads(plan.manifest.read_text())["moves"] == []
+    assert set(os.listdir(plan.trash)) == {f"{long} (2).py", f"{long}.py", "manifest.json"}
+    assert "NOT done (nothing was lost)" in str(plan)
+
+
 def test_rename_never_replaces_an_existing_file(tmp_path: Path) -> None:
     """The move primitive refuses an occupied target and leaves both files as they were."""
     source = put(tmp_path, "a", "source")
@@ -483,6 +621,17 @@ def test_the_portable_rename_never_replaces_either(tmp_path: Path) -> None:
     assert not source.exists()
 
 
+def test_the_portable_rename_never_turns_a_refused_rename_into_a_copy(tmp_path: Path) -> None:
+    """A rename the file system refuses (not a cross-device one) raises and writes nothing."""
+    source = put(tmp_path, "held/a.py", "source")
+    (tmp_path / "inbox").mkdir()
+    with chattr(tmp_path / "held", "+i"), chattr(tmp_path / "inbox", "+a"):
+        with pytest.raises(PermissionError):
+            _rename(source, tmp_path / "inbox/a.py", None)
+        assert os.listdir(tmp_path / "inbox") == []
+    assert source.read_text() == "source"
+
+
 def test_rename_across_file_systems_copies_verifies_and_keeps_times(tmp_path: Path) -> None:
     """Between devices (tmp and /dev/shm) a move is an exclusive, verified copy, then a delete."""
     shm = Path("/dev/shm")
@@ -501,6 +650,29 @@ def test_rename_across_file_systems_copies_verifies_and_keeps_times(tmp_path: Pa
         assert target.read_bytes() == b"\x00\x01" * 1000
         assert target.stat().st_mtime_ns == T0
         assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("portable", [False, True], ids=["renameat2", "portable"])
+def test_a_move_across_file_systems_that_cannot_finish_leaves_no_copy(
+    tmp_path: Path, portable: bool
+) -> None:
+    """Between devices, a source that cannot be removed (read-only folder) keeps no twin."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on another file system")
+    native = None if portable else _renameat2()
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        moved = put(tmp_path, "a.bin", b"moved", T0)
+        _rename(moved, Path(other) / "a.bin", native)
+        assert (Path(other) / "a.bin").read_bytes() == b"moved"
+        assert not moved.exists()
+        stuck = put(tmp_path, "held/b.bin", b"stays", T0)
+        with chattr(tmp_path / "held", "+i"), pytest.raises(PermissionError):
+            _rename(stuck, Path(other) / "b.bin", native)
+        assert stuck.read_bytes() == b"stays"
+        assert not (Path(other) / "b.bin").exists()
+    with pytest.raises(FileNotFoundError):
+        _rename(tmp_path / "gone", tmp_path / "c", native)
 
 
 # --------------------------------------------------------------------------- property

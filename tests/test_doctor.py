@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+import types
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ import pytest
 import colab_bootstrap
 from colab_bootstrap import _doctor
 from colab_bootstrap._cli import main
-from conftest import FakeColab, TagServer, fresh_session, tree_digest, write_dist
+from colab_bootstrap._winpaths import LINT_MAX_FILES
+from conftest import FakeColab, TagServer, denied, fresh_session, tree_digest, write_dist
 
 
 def _project(mydrive: Path, name: str = "proj", files: dict[str, str] | None = None) -> Path:
@@ -402,10 +404,8 @@ def test_requirements_mismatch_warns_and_met_is_ok(mydrive: Path) -> None:
     assert "1 met" in check.summary
 
 
-def test_update_available_is_a_warning_with_the_install_cell(
-    mydrive: Path, tmp_path: Path, tag_server: TagServer
-) -> None:
-    """A git install older than the newest tag warns with the --force-reinstall cell."""
+def _git_install(tmp_path: Path) -> None:
+    """Make this process look installed from GitHub by git, at the version it runs."""
     site = tmp_path / "site"
     write_dist(
         site,
@@ -417,6 +417,13 @@ def test_update_available_is_a_warning_with_the_install_cell(
         },
     )
     sys.path.insert(0, str(site))
+
+
+def test_update_available_is_a_warning_with_the_install_cell(
+    mydrive: Path, tmp_path: Path, tag_server: TagServer
+) -> None:
+    """A git install older than the newest tag warns with the --force-reinstall cell."""
+    _git_install(tmp_path)
     tag_server.tags("v99.0.0", "v0.0.1")
     report = colab_bootstrap.doctor()
     check = report["Requirements and updates"]
@@ -519,3 +526,122 @@ def test_tpu_runtime_is_named_not_just_no_gpu(
     assert "TPU runtime, not GPU" in check.summary
     assert check.fix is not None
     assert "Change runtime type" in check.fix
+
+
+def test_verdict_says_no_problems_or_counts_only_problems(
+    mydrive: Path, fake_nvidia_smi: object
+) -> None:
+    """All passing: 'No problems found.'; failures alone are counted without warnings."""
+    fake_nvidia_smi(listing=T4_LIST, query=T4_QUERY)  # type: ignore[operator]
+    _project(mydrive, files={"prep_xyz.py": "X = 1\n"})
+    report = colab_bootstrap.doctor("proj", network=False)
+    assert {check.status for check in report.checks} <= {"ok", "skip"}, str(report)
+    assert str(report).splitlines()[-1] == "No problems found."
+    missing = colab_bootstrap.doctor("nope", network=False)
+    assert [(c.name, c.status) for c in missing.checks if c.status in ("fail", "warn")] == [
+        ("Project", "fail")
+    ]
+    assert str(missing).splitlines()[-1] == "Found 1 problem; each has its fix above."
+    with pytest.raises(KeyError):
+        missing["No such check"]
+
+
+def test_a_gatherer_that_raises_fails_only_its_checks(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With '' on sys.path and the working folder deleted, only the shadowing check fails."""
+    _project(mydrive, files={"prep_xyz.py": "X = 1\n"})
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    sys.path.insert(0, "")
+    report = colab_bootstrap.doctor("proj", network=False)
+    check = report["Shadowed names"]
+    assert check.status == "fail"
+    assert check.summary.startswith("could not look: FileNotFoundError")
+    assert [c.name for c in report.checks if c.status == "fail"] == ["Shadowed names"]
+
+
+def test_without_ipython_installed_the_environment_says_so(
+    mydrive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IPython is no dependency: where it is not installed the report says 'not installed'."""
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if "-packages" not in p])
+    report = colab_bootstrap.doctor(network=False)
+    assert report.environment["ipython"] == "not installed"
+    assert "IPython not installed" in report["Environment"].details[0]
+
+
+def test_shadowing_names_imported_and_namespace_modules(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Imported modules (a file, a namespace, one made at run time) and an earlier namespace."""
+    names = ("cbt_loaded", "cbt_ns", "cbt_ns_loaded", "cbt_made")
+    _project(mydrive, files={f"{name}.py": "" for name in names})
+    monkeypatch.setitem(sys.modules, "cbt_made", types.ModuleType("cbt_made"))
+    other, earlier = tmp_path / "other", tmp_path / "earlier"
+    (other / "cbt_loaded.py").parent.mkdir()
+    (other / "cbt_loaded.py").write_text("")
+    (other / "cbt_ns_loaded").mkdir()
+    (earlier / "cbt_ns").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(other))
+    import cbt_loaded  # type: ignore[import-not-found]
+    import cbt_ns_loaded  # type: ignore[import-not-found]
+
+    sys.path.remove(str(other))
+    sys.path.insert(0, str(earlier))
+    check = colab_bootstrap.doctor("proj", network=False)["Shadowed names"]
+    assert check.status == "warn"
+    assert set(check.details) == {
+        f"cbt_loaded: `import cbt_loaded` gives {cbt_loaded.__file__}, not the project's",
+        f"cbt_ns: `import cbt_ns` gives {earlier / 'cbt_ns'}, not the project's",
+        f"cbt_ns_loaded: `import cbt_ns_loaded` gives {other / 'cbt_ns_loaded'}, not the project's",
+        "cbt_made: `import cbt_made` gives a module made at run time (it has no file), not the "
+        "project's",
+    }
+    assert cbt_ns_loaded.__file__ is None
+
+
+def test_a_huge_my_drive_root_is_counted_only_up_to_the_limit(mydrive: Path) -> None:
+    """Past ROOT_COUNT_LIMIT items the count stops (each listing is a Drive round trip)."""
+    _project(mydrive)
+    for i in range(_doctor.ROOT_COUNT_LIMIT + 1):
+        os.close(os.open(mydrive / f"scan{i}.jpg", os.O_CREAT | os.O_WRONLY))
+    check = colab_bootstrap.doctor("proj", network=False)["My Drive root"]
+    assert check.status == "warn"
+    assert check.summary.startswith(f"{_doctor.ROOT_COUNT_LIMIT}+ items directly in My Drive")
+
+
+def test_a_my_drive_that_cannot_be_listed_is_a_warning(mydrive: Path) -> None:
+    """My Drive found but not listable: the root check warns with the error, the rest goes on."""
+    with denied(mydrive, 0o311):
+        report = colab_bootstrap.doctor(network=False)
+    check = report["My Drive root"]
+    assert check.status == "warn"
+    assert check.summary.startswith("cannot list My Drive: [Errno 13] Permission denied")
+    assert report["Drive"].status == "ok"
+
+
+def test_a_path_check_stopped_at_its_file_limit_says_so(mydrive: Path) -> None:
+    """More .py files than the lint reads: the hygiene check says where it stopped."""
+    folder = _project(mydrive)
+    for i in range(LINT_MAX_FILES + 1):
+        (folder / f"m{i:03}.py").write_text("")
+    check = colab_bootstrap.doctor("proj", network=False)["Copies and Windows paths"]
+    assert (
+        f"path check stopped early: stopped after {LINT_MAX_FILES} files (max_files)"
+        in check.details
+    )
+
+
+def test_an_up_to_date_git_install_is_ok(
+    mydrive: Path, tmp_path: Path, tag_server: TagServer
+) -> None:
+    """A git install at the newest tag: the update half of the check is ok, 'up to date'."""
+    _git_install(tmp_path)
+    tag_server.tags(f"v{colab_bootstrap.__version__}")
+    check = colab_bootstrap.doctor()["Requirements and updates"]
+    assert check.status == "ok"
+    assert f"up to date: {colab_bootstrap.__version__}" in check.summary

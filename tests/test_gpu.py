@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -509,6 +510,17 @@ def test_libtpu_means_tpu_runtime(
     assert result.reason == (
         "TPU runtime, not GPU (the colab_bootstrap_tests_libtpu package is installed)"
     )
+
+
+def test_a_stub_module_named_like_libtpu_is_no_evidence(
+    no_nvidia_smi: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module made at run time under libtpu's name (a notebook's stub, no spec) is no TPU."""
+    stub = types.ModuleType("colab_bootstrap_tests_libtpu")
+    monkeypatch.setitem(sys.modules, "colab_bootstrap_tests_libtpu", stub)
+    result = _gpu.check()
+    assert result.accelerator == "cpu"
+    assert result.summary == f"no GPU ({result.reason})"
 
 
 def test_tpu_runtime_with_a_leftover_nvidia_smi(fake_nvidia_smi: MakeFake, tmp_path: Path) -> None:

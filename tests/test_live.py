@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -598,6 +601,160 @@ def test_importing_the_library_installs_no_hook(tmp_path: Path) -> None:
     assert proc.stdout.split() == ["0", "1"]
 
 
+def test_a_deleted_module_with_a_drive_copy_left_names_the_copy(
+    proj: Path, notebook: Namespace
+) -> None:
+    """The module file is gone but 'helpers (1).py' is there: deleted, and the copy is named."""
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import helpers")
+    (proj / "helpers (1).py").write_text("def helper():\n    return 'h-copy'\n")
+    (proj / "helpers.py").unlink()
+    found = colab_bootstrap.stale()
+    assert reasons(found) == {("helpers", "deleted"), ("helpers", "newer copy")}
+    assert str(proj / "helpers (1).py") in "\n".join(map(str, found))
+
+
+def test_a_deleted_package_folder_is_reported_not_raised(proj: Path, notebook: Namespace) -> None:
+    """The whole folder of a package vanished (Drive sync): its modules are 'deleted'."""
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import pkg.mod")
+    shutil.rmtree(proj / "pkg")
+    assert reasons(colab_bootstrap.stale()) == {("pkg", "deleted"), ("pkg.mod", "deleted")}
+
+
+def test_of_several_drive_copies_the_newest_is_named(proj: Path, notebook: Namespace) -> None:
+    """Whatever order the folder lists them in, the newest of several copies is reported."""
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import helpers")
+    copies = [f"helpers ({n}).py" for n in range(1, 5)]
+    for name in copies:
+        (proj / name).write_text("def helper():\n    return 'h-copy'\n")
+    listed = [name for name in os.listdir(proj) if name in copies]
+    stamp = (proj / "helpers.py").stat().st_mtime_ns
+    for age, name in enumerate(listed):  # the first listed is the newest
+        os.utime(proj / name, ns=(stamp, stamp + (10 - age) * 10**9))
+    assert colab_bootstrap.stale() == [
+        StaleModule("helpers", proj / "helpers.py", "newer copy", str(proj / listed[0]))
+    ]
+
+
+def test_loading_a_project_module_by_hand_never_marks_the_imported_one_fresh(
+    proj: Path, notebook: Namespace
+) -> None:
+    """Recipes that run a module's file without importing it (importlib) record nothing."""
+    colab_bootstrap.setup("proj", gpu="ignore")
+    spec = importlib.util.find_spec("helpers")  # not imported yet: a copy, never registered
+    assert spec is not None
+    assert spec.loader is not None
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    assert "helpers" not in sys.modules
+    run(notebook, "import helpers")
+    edit(proj / "helpers.py", "h-old", "h-new")
+    spec = importlib.machinery.PathFinder.find_spec("helpers", [str(proj)])
+    assert spec is not None
+    assert spec.loader is not None
+    second = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(second)  # a second copy, of the edited file
+    assert second.helper() == "h-new"
+    assert reasons(colab_bootstrap.stale()) == {("helpers", "changed")}
+
+
+def test_setting_up_another_project_keeps_edits_visible(
+    proj: Path, mydrive: Path, notebook: Namespace
+) -> None:
+    """A later setup() (another project) does not re-record loaded modules as they are now."""
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import helpers")
+    edit(proj / "helpers.py", "h-old", "h-new")
+    (mydrive / "other").mkdir()
+    colab_bootstrap.setup("other", gpu="ignore")
+    [found] = colab_bootstrap.stale()
+    assert (found.name, found.reason) == ("helpers", "changed")
+    assert "since it was imported" in found.detail
+
+
+def test_a_script_in_the_project_is_not_one_of_its_modules(mydrive: Path, tmp_path: Path) -> None:
+    """`python proj/train.py` calling setup(): the running script is never reported as stale."""
+    (mydrive / "proj").mkdir()
+    script = mydrive / "proj" / "train.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import colab_bootstrap
+            colab_bootstrap.setup("proj", drive_dir={str(mydrive)!r}, gpu="ignore")
+            with open(__file__, "a") as me:
+                me.write("# edited while running\\n")
+            print([str(found) for found in colab_bootstrap.stale()])
+            """
+        )
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_modules_imported_before_setup_that_are_gone_or_odd_are_skipped(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """Before setup(): a module whose file was then deleted, one that replaced itself: no error."""
+    write(
+        mydrive / "proj",
+        {
+            "early_gone.py": "V = 1\n",
+            "frozen_cfg.py": "import sys, types\nLR = 0.1\n"
+            "sys.modules[__name__] = types.SimpleNamespace(**globals())\n",
+        },
+    )
+    sys.path.insert(0, str(mydrive / "proj"))
+    run(notebook, "import early_gone, frozen_cfg")
+    (mydrive / "proj" / "early_gone.py").unlink()
+    colab_bootstrap.setup("proj", gpu="ignore")
+    assert colab_bootstrap.stale() == []
+    assert run(notebook, "frozen_cfg.LR, early_gone.V") == (0.1, 1)
+
+
+def test_an_old_module_the_notebook_still_holds_is_not_reported(
+    proj: Path, notebook: Namespace
+) -> None:
+    """After reset(), a list still holding the old module object does not make it 'stale'."""
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import helpers\nkept = [helpers]")
+    edit(proj / "helpers.py", "h-old", "h-new")
+    colab_bootstrap.reset()
+    assert run(notebook, "kept[0] is not helpers, helpers.helper()") == (True, "h-new")
+    assert colab_bootstrap.stale() == []
+
+
+def test_values_python_shares_are_not_taken_for_imports(proj: Path, notebook: Namespace) -> None:
+    """Notebook names holding None, True or () like a module's constants are not rebound."""
+    write(proj, {"settings.py": "SEED = None\nDEBUG = True\nTAGS = ()\n"})
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import settings\nresult = None\nverbose = True\nhistory = ()")
+    report = colab_bootstrap.reset()
+    assert report.rebound == ("settings",)
+
+
+def test_a_name_the_module_sets_in_the_notebook_is_left_as_it_set_it(
+    proj: Path, notebook: Namespace
+) -> None:
+    """A module that publishes a name into the notebook on import keeps it its own way."""
+    write(proj, {"publish.py": "import __main__\nDATA = ['old']\n__main__.DATA = list(DATA)\n"})
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import publish\nfrom publish import DATA")
+    edit(proj / "publish.py", "'old'", "'new'")
+    report = colab_bootstrap.reset()
+    assert "DATA" not in report.rebound
+    assert run(notebook, "DATA, DATA is publish.DATA") == (["new"], False)
+
+
 # ---------------------------------------------------------------------------------------------
 # A real IPython shell in a subprocess (on Colab's pins too: `nox -s colab`)
 # ---------------------------------------------------------------------------------------------
@@ -746,3 +903,35 @@ def test_hard_reset_on_colab_kills_only_the_kernel(fake_colab: FakeColab, tmp_pa
         assert (fake_colab.mountpoint / "MyDrive").is_dir()  # the mount survives
     finally:
         os.kill(sibling, signal.SIGTERM)
+
+
+HARD_IN_SETUP_CELL = (
+    SHELL_PRELUDE
+    + """
+mountpoint, content = sys.argv[1], sys.argv[2]
+SETUP = (
+    f"colab_bootstrap.setup('proj', mountpoint={mountpoint!r}, content_dir={content!r}, "
+    "gpu='ignore')"
+)
+cell("import colab_bootstrap\\n" + SETUP)
+cell("import prep")
+shell.run_cell(SETUP + "\\ncolab_bootstrap.reset(hard=True)", store_history=True)
+print("SURVIVED", flush=True)
+"""
+)
+
+
+def test_hard_reset_never_names_its_own_cell_as_the_setup_cell(
+    fake_colab: FakeColab, tmp_path: Path
+) -> None:
+    """A cell running setup() then reset(hard=True) is not the one to re-run: In [1] is."""
+    fake_colab.project("proj", {"prep.py": "V = 1\n"})
+    proc = _run_shell(
+        HARD_IN_SETUP_CELL,
+        [str(fake_colab.mountpoint), str(fake_colab.content)],
+        tmp_path,
+        env=fake_colab.env(),
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+    assert "re-run the setup cell, In [1]:" in proc.stderr
+    assert "In [3]" not in proc.stderr

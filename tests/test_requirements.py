@@ -306,6 +306,20 @@ def test_broken_and_odd_installs(tmp_path: Path) -> None:
     assert report.met[0].detail == "1.0-custom-build installed"  # no specifier: any will do
 
 
+def test_metadata_without_a_name_header_is_no_install(tmp_path: Path) -> None:
+    """Headers without Name are a broken install, even if the description has a 'Name:' line."""
+    site = tmp_path / "site"
+    for folder, text in (
+        ("cbt_described-1.0.dist-info", "Version: 1.0\n\nName: cbt-described\n"),
+        ("cbt_nameless-1.0.dist-info", "Version: 1.0\n"),
+    ):
+        (site / folder).mkdir(parents=True)
+        (site / folder / "METADATA").write_text("Metadata-Version: 2.1\n" + text)
+    project = project_with(tmp_path, {"requirements.txt": "cbt-described\ncbt-nameless\n"})
+    report = requirements_report(project, path=[str(site)])
+    assert [item.name for item in report.missing] == ["cbt-described", "cbt-nameless"]
+
+
 def test_extra_the_package_does_not_provide_is_met_with_a_note(tmp_path: Path) -> None:
     """An unknown extra is met (pip only warns about it); the detail says so."""
     site = tmp_path / "site"

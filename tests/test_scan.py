@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from colab_bootstrap._scan import scan
+from conftest import denied
 
 
 def _tree(root: Path) -> None:
@@ -38,6 +39,17 @@ def test_scan_does_not_follow_symlink_loops(tmp_path: Path) -> None:
     result = scan(tmp_path)
     assert "pkg/loop" in result.files
     assert not result.truncated
+
+
+def test_folders_that_cannot_be_listed_are_skipped(tmp_path: Path) -> None:
+    """An unreadable folder is skipped, its siblings walked; a vanished root is an empty walk."""
+    _tree(tmp_path)
+    with denied(tmp_path / "pkg" / "sub"):
+        result = scan(tmp_path)
+    assert set(result.files) == {"a.py", "pkg/__init__.py"}
+    assert "pkg/sub" in result.dirs
+    gone = scan(tmp_path / "vanished")
+    assert (gone.files, gone.dirs, gone.truncated) == ((), (), False)
 
 
 def test_copy_of_recognises_drive_sync_copies() -> None:

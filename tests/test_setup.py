@@ -19,7 +19,7 @@ from colab_bootstrap import (
 )
 from colab_bootstrap._locate import desktop_candidates, find_drive
 from colab_bootstrap._session import SESSION
-from conftest import FakeColab
+from conftest import FakeColab, chattr, denied
 
 
 @pytest.mark.parametrize(
@@ -251,6 +251,40 @@ def test_mountpoint_with_space_is_refused(fake_colab: FakeColab) -> None:
         )
 
 
+def test_an_unknown_mount_failure_keeps_colabs_text_and_says_to_retry(
+    fake_colab: FakeColab,
+) -> None:
+    """A failure Colab has no known text for (here: a read-only /content) gets the retry fix."""
+    with chattr(fake_colab.content, "+i"), pytest.raises(DriveMountError) as info:
+        colab_bootstrap.setup(
+            "p", mountpoint=fake_colab.mountpoint, content_dir=fake_colab.content, gpu="ignore"
+        )
+    text = str(info.value)
+    assert f"Mounting Google Drive at {fake_colab.mountpoint} failed (PermissionError:" in text
+    assert "Operation not permitted" in text
+    assert text.endswith(
+        "Re-run the cell; if it keeps failing, Runtime > Restart session and try again."
+    )
+    assert list(fake_colab.content.iterdir()) == []
+
+
+def test_colab_without_google_colab_says_how_to_point_at_drive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Colab tag set but google.colab not importable: the error says to pass drive_dir."""
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-elsewhere")
+    monkeypatch.setitem(sys.modules, "google.colab", None)
+    before = list(sys.path)
+    with pytest.raises(DriveMountError) as info:
+        colab_bootstrap.setup("p", mountpoint=tmp_path / "drive", gpu="ignore")
+    text = str(info.value)
+    assert (
+        f"Cannot mount Google Drive at {tmp_path / 'drive'}: google.colab is not importable" in text
+    )
+    assert "pass drive_dir='/path/to/My Drive' or set COLAB_BOOTSTRAP_DRIVE" in text
+    assert sys.path == before
+
+
 def test_missing_project_suggests_close_names(mydrive: Path) -> None:
     """ProjectNotFoundError names the full path and case-insensitive / fuzzy neighbours."""
     (mydrive / "FastAI_Course2").mkdir()
@@ -273,11 +307,54 @@ def test_missing_nested_project_suggests_in_the_right_folder(mydrive: Path) -> N
         colab_bootstrap.setup("courses/fastai2", gpu="ignore")
 
 
+def test_a_project_name_that_is_a_file_says_so(mydrive: Path) -> None:
+    """A project path naming a file (not a folder) is refused, the file left alone."""
+    (mydrive / "notes.txt").write_text("mine")
+    with pytest.raises(ProjectNotFoundError, match=r"notes\.txt is a file, not a folder"):
+        colab_bootstrap.setup("notes.txt", gpu="ignore")
+    assert (mydrive / "notes.txt").read_text() == "mine"
+
+
+def test_a_folder_that_cannot_be_listed_gives_no_suggestions(mydrive: Path) -> None:
+    """A folder that can be entered but not listed: the error names the path, no guesses."""
+    (mydrive / "course" / "lesson_1").mkdir(parents=True)
+    with denied(mydrive / "course", 0o311), pytest.raises(ProjectNotFoundError) as info:
+        colab_bootstrap.setup("course/lesson1", gpu="ignore")
+    text = str(info.value)
+    assert f"'lesson1' is not in {mydrive / 'course'}" in text
+    assert "Did you mean" not in text
+
+
 def test_create_makes_the_folder(mydrive: Path) -> None:
     """create=True creates a missing project folder (and its parents)."""
     project = colab_bootstrap.setup("new/proj", create=True, gpu="ignore")
     assert (mydrive / "new" / "proj").is_dir()
     assert project.path == mydrive / "new" / "proj"
+
+
+def test_create_uses_a_folder_that_is_already_there(mydrive: Path) -> None:
+    """create=True on an existing folder (a later session) uses it, its files untouched."""
+    (mydrive / "proj").mkdir()
+    (mydrive / "proj" / "train.py").write_text("mine")
+    project = colab_bootstrap.setup("proj", create=True, gpu="ignore")
+    assert project.path == mydrive / "proj"
+    assert (mydrive / "proj" / "train.py").read_text() == "mine"
+
+
+def test_a_temporary_link_left_by_an_interrupted_setup_is_replaced(
+    mydrive: Path, tmp_path: Path
+) -> None:
+    """Re-pointing a link succeeds even where an interrupted earlier try left its temp link."""
+    (mydrive / "p").mkdir()
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "p").symlink_to(tmp_path)
+    leftover = links / f".p.colab_bootstrap-{os.getpid()}"
+    leftover.symlink_to(tmp_path / "elsewhere")
+    with pytest.warns(colab_bootstrap.ColabBootstrapWarning, match="now points to"):
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert os.readlink(links / "p") == str(mydrive / "p")
+    assert sorted(os.listdir(links)) == ["p"]
 
 
 def test_off_colab_no_link_unless_content_dir_given(mydrive: Path, tmp_path: Path) -> None:

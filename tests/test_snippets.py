@@ -19,7 +19,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 import colab_bootstrap
 from colab_bootstrap import InvalidProjectError, InvalidUrlError, NotOnColabError
 from colab_bootstrap._cli import main
-from conftest import FakeColab
+from conftest import FakeColab, chattr
 
 TITLES = [
     "colab_bootstrap: set up fastai_course2",
@@ -184,6 +184,20 @@ def test_setup_options_become_keyword_arguments() -> None:
     assert [kw.arg for kw in call.keywords] == ["gpu", "content_dir", "create", "drive_dir"]
 
 
+def test_snippets_without_a_project_and_before_setup_say_what_to_pass() -> None:
+    """snippets() with no project and no setup() in this process names the call to make."""
+    with pytest.raises(InvalidProjectError, match=r"snippets\('fastai_course2'\)"):
+        colab_bootstrap.snippets()
+
+
+def test_snippets_after_a_plain_setup_write_the_plain_call(mydrive: Path) -> None:
+    """After setup('p') found Drive by itself, the setup cell is setup("p"), no options added."""
+    (mydrive / "p").mkdir()
+    colab_bootstrap.setup("p", gpu="ignore")
+    cell = _source(colab_bootstrap.snippets()["cells"][1])
+    assert 'colab_bootstrap.setup("p")' in cell
+
+
 def test_unknown_setup_option_names_the_accepted_ones() -> None:
     """A typo in an option is a TypeError listing what setup() takes."""
     with pytest.raises(TypeError, match=r"'gpus'.*gpu, force_remount"):
@@ -279,6 +293,19 @@ def test_cli_force_replaces_the_file_keeping_its_permissions(tmp_path: Path) -> 
     assert _read_notebook(target).cells[0].source.startswith("# colab_bootstrap: set up p")
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert sorted(os.listdir(tmp_path)) == ["snips.ipynb"]
+
+
+def test_cli_force_on_a_file_that_cannot_be_replaced_keeps_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--force onto an immutable file: exit 1, why, the old file intact, no temporary file left."""
+    target = tmp_path / "snips.ipynb"
+    target.write_text("old")
+    with chattr(target, "+i"):
+        assert main(["snippet", "p", "-o", str(target), "--force"]) == 1
+    assert capsys.readouterr().err == f"error: cannot write {target}: Operation not permitted.\n"
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["snips.ipynb"]
 
 
 def test_cli_force_on_a_new_file_just_writes_it(tmp_path: Path) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 from colab_bootstrap._scan import scan
 from colab_bootstrap._winpaths import windows_paths
@@ -165,3 +168,53 @@ def test_path_lint_honours_encodings_and_unicode_columns(tmp_path: Path) -> None
         ("mac.py", "'ab\\\\cd'"),
     }
     assert next(f.line for f in lint.findings if f.file == "mac.py") == 3
+
+
+def test_escapes_in_literals_are_read_as_python_reads_them(tmp_path: Path) -> None:
+    r"""A backslash-newline joins lines, ``\N{...}`` is a letter, ``\u`` in bytes stays text."""
+    put(
+        tmp_path,
+        "esc.py",
+        b"A = 'C:\\\\Users\\\\me\\\n\\\\data'\n"
+        b"B = b'logs\\u00e9\\\\data'\n"
+        b"C = '..\\\\caf\\N{LATIN SMALL LETTER E WITH ACUTE}\\\\data'\n",
+    )
+    lint = windows_paths(scan(tmp_path))
+    assert [(f.line, f.rewrite) for f in lint.findings] == [
+        (1, 'Path("/content/drive/MyDrive/<folder>/data")'),
+        (3, 'b"logs/u00e9/data" (forward slashes)'),
+        (4, 'Path("../café/data")'),
+    ]
+
+
+def test_calls_through_any_expression_and_format_specs_are_judged_right(tmp_path: Path) -> None:
+    r"""A path passed to ``loaders[0](...)`` is flagged; a date format spec ``%Y\%m`` is not."""
+    put(
+        tmp_path,
+        "calls.py",
+        "A = loaders[0]('..\\\\data')\nB = (lambda p: p)('..\\\\x\\\\y')\nC = f'{when:%Y\\\\%m}'\n",
+    )
+    lint = windows_paths(scan(tmp_path))
+    assert [(f.line, f.rewrite) for f in lint.findings] == [
+        (1, 'Path("../data")'),
+        (2, 'Path("../x/y")'),
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX named pipes")
+def test_a_pipe_named_like_a_module_is_skipped_not_read(tmp_path: Path) -> None:
+    """A FIFO called pipe.py is never opened for reading (that would block); the lint says so."""
+    put(tmp_path, "a.py", "A = 'ab\\\\cd'\n")
+    os.mkfifo(tmp_path / "pipe.py")
+    lint = windows_paths(scan(tmp_path))
+    assert [f.file for f in lint.findings] == ["a.py"]
+    assert lint.skipped == (("pipe.py", "unreadable (not a regular file (a pipe or device?))"),)
+    assert "skipped pipe.py: unreadable" in str(lint)
+
+
+def test_literals_inside_multiline_fstrings_never_break_the_lint(tmp_path: Path) -> None:
+    """Python 3.9 misplaces literals inside multi-line f-strings; the lint still reads the file."""
+    put(tmp_path, "f.py", "vvvvvv = rf'''\n{'C:/abcd'}'\\N{{x}}'\n'''\nw = f'''\n{'C:/x'}\n'''\n")
+    lint = windows_paths(scan(tmp_path))
+    assert lint.checked == 1
+    assert lint.skipped == ()

@@ -132,13 +132,9 @@ def _parse_listing(code: int, out: bytes, err: bytes) -> _Listing:
 # --- GPUtil --------------------------------------------------------------------------------
 
 
-def _number(value: Any) -> int | None:
-    """GPUtil's float (nan for [N/A]) as whole MiB, or None."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return round(number) if math.isfinite(number) else None
+def _number(value: float) -> int | None:
+    """GPUtil's float (GPUtil makes every figure one; nan for [N/A]) as whole MiB, or None."""
+    return round(value) if math.isfinite(value) else None
 
 
 def _text(value: Any) -> str | None:

@@ -99,7 +99,11 @@ GroupStatus = Literal["reported", "planned", "done", "partly done", "not done"]
 
 @dataclass(frozen=True)
 class GroupPlan:
-    """The decision for one copy group: which version ends at the plain name, where the rest go."""
+    """The decision for one copy group: which version ends at the plain name, where the rest go.
+
+    A group with versions always has moves; one without (folder copies, a link, a file that
+    cannot be read) has only ``note``, saying why it is left alone.
+    """
 
     group: CopyGroup
     versions: tuple[Version, ...] = ()
@@ -287,7 +291,7 @@ def _group_rows(group: GroupPlan, applied: bool) -> list[tuple[str, str, str, st
                 leaf(version.path),
                 _size(version.size),
                 _when(version),
-                _decision(group, version, applied) if group.moves else group.note,
+                _decision(group, version, applied),
                 _contents(group, version),
             )
         )
@@ -304,16 +308,13 @@ def _group_text(group: GroupPlan, applied: bool) -> list[str]:
         what = f"{len(group.versions)} versions, "
         what += "all identical" if group.identical else "contents differ"
     lines = [f"{group.group.plain}: {what}"]
-    if group.note:
-        lines.append(f"  {group.note}")
     width = max(len(leaf(v.path)) for v in group.versions)
-    for version in group.versions:
-        decision = _decision(group, version, applied) if group.moves else ""
-        contents = _contents(group, version)
-        lines.append(
-            f"  {leaf(version.path).ljust(width)}  {_size(version.size):>9}  "
-            f"{_when(version)}  {contents:<13}  {decision}".rstrip()
-        )
+    lines.extend(
+        f"  {leaf(version.path).ljust(width)}  {_size(version.size):>9}  "
+        f"{_when(version)}  {_contents(group, version):<13}  "
+        f"{_decision(group, version, applied)}".rstrip()
+        for version in group.versions
+    )
     for path, diff in group.diffs:
         lines.append(f"  diff {leaf(path)} \u2192 {leaf(group.keep or '')}:")
         lines.extend(f"    {line}" for line in diff.splitlines())

@@ -298,18 +298,16 @@ def _stdlib_names() -> frozenset[str]:
 
 
 def _origin_of(spec: Any) -> str:
-    if spec.origin and spec.origin not in ("built-in", "frozen"):
-        return str(spec.origin)
-    if spec.submodule_search_locations:
-        return str(next(iter(spec.submodule_search_locations)))
-    return str(spec.origin or "built-in")
+    """Where a module PathFinder found lives: its file, or a namespace package's folder."""
+    return str(spec.origin or next(iter(spec.submodule_search_locations)))
 
 
 def _shadow_of(name: str, entries: list[str]) -> str | None:
+    """Where ``import name`` goes instead: the module imported already, or the first found."""
     loaded = sys.modules.get(name)
-    if loaded is not None:
-        file = getattr(loaded, "__file__", None)
-        return str(file) if file else "a built-in module"
+    if loaded is not None:  # a namespace package has no file, only its folders
+        where = getattr(loaded, "__file__", None) or next(iter(getattr(loaded, "__path__", ())), "")
+        return str(where) if where else "a module made at run time (it has no file)"
     for entry in entries:
         spec = importlib.machinery.PathFinder.find_spec(name, [entry])
         if spec is not None:
@@ -397,13 +395,11 @@ def _read_project(facts: dict[str, Any], network: bool) -> None:
     if facts.get("drive") is not None:
         facts["root_count"] = _attempt(lambda: _root_count(facts["drive"].path))
     if folder is not None:
-        scan = facts["scan"] = _attempt(
-            lambda: _scan.scan(folder, limit=SESSION.defaults.scan_limit)
-        )
-        if not isinstance(scan, Failed):
-            facts["shadowed"] = _attempt(lambda: _shadowed(scan, folder, facts.get("link")))
-            facts["copies"] = _attempt(lambda: tuple(copy_groups(scan)))
-            facts["lint"] = _attempt(lambda: windows_paths(scan))
+        # The walk never raises (folders it cannot list are skipped): no _attempt needed.
+        scan = facts["scan"] = _scan.scan(folder, limit=SESSION.defaults.scan_limit)
+        facts["shadowed"] = _attempt(lambda: _shadowed(scan, folder, facts.get("link")))
+        facts["copies"] = _attempt(lambda: tuple(copy_groups(scan)))
+        facts["lint"] = _attempt(lambda: windows_paths(scan))
         facts["requirements"] = _attempt(lambda: requirements_report(folder))
     if network:
         origin = facts["origin"]

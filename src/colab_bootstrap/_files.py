@@ -34,16 +34,12 @@ def _open_regular(path: str | os.PathLike[str]) -> int:
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
     nonblocking = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait for a writer
     handle = os.open(path, flags | nonblocking)
-    try:
-        problem = _not_regular(path, os.fstat(handle).st_mode)
-        if problem is None and nonblocking:
-            os.set_blocking(handle, True)
-    except BaseException:
-        os.close(handle)
-        raise
+    problem = _not_regular(path, os.fstat(handle).st_mode)
     if problem is not None:
         os.close(handle)
         raise problem
+    if nonblocking:
+        os.set_blocking(handle, True)
     return handle
 
 

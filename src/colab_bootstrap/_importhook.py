@@ -93,8 +93,6 @@ _LOADERS: tuple[tuple[Any, list[str]], ...] = (
 def _path_hook(entry: str) -> _ProjectFinder:
     """``sys.path_hooks`` entry: a finder for project directories, ImportError for the rest."""
     roots = SESSION.roots
-    if not roots.paths:
-        raise ImportError("colab_bootstrap watches no project folder")
     absolute = os.path.abspath(entry)
     if not roots.contains(absolute):
         if not roots.contains_real(absolute):

@@ -430,9 +430,8 @@ def _dist_name(dist: importlib.metadata.Distribution) -> str | None:
             key, colon, value = header.partition(":")
             if colon and key.strip().lower() == "name" and value.strip():
                 return _canonical(value.strip())
-        return None
     metadata = dist.metadata  # an .egg-info file rather than a folder, say
-    if not metadata or "Name" not in metadata:  # a broken install without METADATA
+    if not metadata or "Name" not in metadata:  # a broken install: no METADATA, no Name in it
         return None
     return _canonical(metadata["Name"])
 

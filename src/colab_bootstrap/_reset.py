@@ -98,9 +98,9 @@ def _may_be_shared(value: object) -> bool:
     None, booleans, small ints, identifier-like strings and empty tuples are shared; for those
     a name only counts as imported from a module when it has the module attribute's name.
     """
-    if value is None or isinstance(value, bool):
+    if value is None:
         return True
-    if isinstance(value, int):
+    if isinstance(value, int):  # booleans too: True and False are 1 and 0
         return -5 <= value <= 256
     if isinstance(value, (str, bytes)):
         return len(value) <= 1 or (isinstance(value, str) and value.isidentifier())
@@ -198,8 +198,7 @@ def _drop(old: dict[str, types.ModuleType]) -> None:
     import linecache  # noqa: PLC0415 - only reset() needs it
 
     for name, module in old.items():
-        if sys.modules.get(name) is module:
-            del sys.modules[name]
+        sys.modules.pop(name, None)
         parent_name, _, child = name.rpartition(".")
         parent = sys.modules.get(parent_name) if parent_name else None
         if parent is not None and getattr(parent, child, None) is module:
