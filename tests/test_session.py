@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import colab_bootstrap
+from colab_bootstrap import _session
 from colab_bootstrap._session import SESSION, reset_session
 from conftest import FakeColab, put
 
@@ -177,5 +179,35 @@ def test_a_fresh_process_starts_from_the_defaults(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert out.strip() == (
-        "None Location(drive_dir=None, mountpoint='/content/drive', content_dir=None)"
+        "None Location(content_dir=None, drive_dir=None, mountpoint='/content/drive')"
     )
+
+
+def test_the_gpu_policies_are_the_ones_the_type_names() -> None:
+    """GPU_POLICIES (checked at run time) lists exactly the words of the GpuPolicy type."""
+    tree = ast.parse(Path(_session.__file__).read_text(encoding="utf-8"))
+    alias = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and [getattr(t, "id", "") for t in node.targets] == ["GpuPolicy"]
+    )
+    assert isinstance(alias, ast.Subscript)
+    assert ast.literal_eval(alias.slice) == _session.GPU_POLICIES
+
+
+def test_setup_reads_the_record_without_heavy_imports() -> None:
+    """Starting the probes needs only light modules: no typing, dataclasses or pathlib yet."""
+    code = textwrap.dedent(
+        """
+        import sys
+        before = set(sys.modules)
+        import colab_bootstrap._setup
+        new = set(sys.modules) - before
+        print(sorted({"typing", "dataclasses", "pathlib", "inspect"} & new))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "[]"

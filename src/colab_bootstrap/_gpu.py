@@ -14,7 +14,11 @@ import warnings
 from ._accelerator import Gpu, GpuCheck, collect
 from ._errors import ColabBootstrapWarning, GpuNotAvailableError
 from ._probe import DEFAULT_TIMEOUT, Probes
-from ._session import SESSION, GpuPolicy, again
+from ._session import SESSION, again
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._session import GpuPolicy
 
 __all__ = ["check", "enforce", "gpus", "no_gpu_message", "switch_on_advice"]
 

@@ -9,8 +9,8 @@ anyone) starts afresh with one call, :func:`reset_session`.
 Also here: the defaults every call starts from (Colab's own places), and how to name an option
 to the user, which depends on who is asking: ``create=True`` in a notebook, ``--create`` at the
 command line. ``setup()`` reads this record before it starts the GPU probes, so the module
-imports nothing heavier than ``typing``: the value types it holds are named for the type
-checker only.
+imports only the lightest of the standard library: the value types it holds are written by
+hand, and those defined elsewhere are named for the type checker only.
 """
 
 from __future__ import annotations
@@ -18,62 +18,109 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from typing import TYPE_CHECKING, Literal, NamedTuple, get_args
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
     import types
     from pathlib import Path
+    from typing import Literal
 
     from ._accelerator import GpuCheck
     from ._probe import Probes
     from ._project import Project
 
+    GpuPolicy = Literal["warn", "require", "ignore"]
+    #: Who the messages speak to: a notebook (Python calls) or a shell (``colab-bootstrap``).
+    Surface = Literal["python", "cli"]
+
 __all__ = [
     "GPU_POLICIES",
     "SESSION",
     "Defaults",
-    "GpuPolicy",
     "Location",
     "ModuleRecord",
     "Session",
     "SetupRecord",
-    "Surface",
     "WatchedRoots",
     "again",
     "option",
     "reset_session",
 ]
 
-GpuPolicy = Literal["warn", "require", "ignore"]
-GPU_POLICIES: tuple[GpuPolicy, ...] = get_args(GpuPolicy)
-
-#: Who the messages speak to: a notebook (Python calls) or a shell (``colab-bootstrap ...``).
-Surface = Literal["python", "cli"]
+#: The values of ``setup(gpu=...)``, as GpuPolicy spells them (a test checks they agree).
+GPU_POLICIES: tuple[GpuPolicy, ...] = ("warn", "require", "ignore")
 
 
-class Defaults(NamedTuple):
+class _Value:
+    """A small record, equal and hashed by the values of its slots, shown with them.
+
+    Written by hand rather than with dataclasses or typing.NamedTuple: ``setup()`` reads this
+    module before it starts the GPU probes, and those imports would hold nvidia-smi back by
+    milliseconds in a fresh interpreter. Treat every record as frozen.
+    """
+
+    __slots__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Value)
+            and type(other) is type(self)
+            and (other._values() == self._values())
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class Defaults(_Value):
     """Where things are when a call does not say, and the bounds of the doctor's walk.
 
     The places are Colab's own: Drive is mounted at ``/content/drive`` and notebooks run in
     ``/content``. Off Colab, ``$COLAB_BOOTSTRAP_DRIVE`` (``drive_env``) can name My Drive.
+    ``scan_limit`` is how many entries of a project ``doctor()`` walks at most (a Drive listing
+    is a network round trip); ``tpu_device_globs`` (device files) and ``tpu_modules`` (packages,
+    found, never imported) are what tells a TPU runtime.
     """
 
-    mountpoint: str = "/content/drive"
-    content_dir: str = "/content"
-    drive_env: str = "COLAB_BOOTSTRAP_DRIVE"
-    #: Entries of a project that ``doctor()`` walks at most (a Drive listing is a round trip).
-    scan_limit: int = 20_000
-    #: Device files whose presence means a TPU VM runtime.
-    tpu_device_globs: tuple[str, ...] = ("/dev/accel*",)
-    #: Packages whose presence means a TPU runtime (found, never imported).
-    tpu_modules: tuple[str, ...] = ("libtpu",)
+    __slots__ = (
+        "content_dir",
+        "drive_env",
+        "mountpoint",
+        "scan_limit",
+        "tpu_device_globs",
+        "tpu_modules",
+    )
+
+    def __init__(  # noqa: PLR0913 - one keyword per default
+        self,
+        *,
+        mountpoint: str = "/content/drive",
+        content_dir: str = "/content",
+        drive_env: str = "COLAB_BOOTSTRAP_DRIVE",
+        scan_limit: int = 20_000,
+        tpu_device_globs: tuple[str, ...] = ("/dev/accel*",),
+        tpu_modules: tuple[str, ...] = ("libtpu",),
+    ) -> None:
+        self.mountpoint = mountpoint
+        self.content_dir = content_dir
+        self.drive_env = drive_env
+        self.scan_limit = scan_limit
+        self.tpu_device_globs = tpu_device_globs
+        self.tpu_modules = tpu_modules
 
 
 def _absolute(value: str | os.PathLike[str]) -> str:
     return os.path.abspath(os.path.expanduser(os.fspath(value)))
 
 
-class Location(NamedTuple):
+class Location(_Value):
     """Where a call looks, every path absolute (relative ones are read against the cwd once).
 
     ``drive_dir`` None: My Drive is found by the usual search ($COLAB_BOOTSTRAP_DRIVE, Colab's
@@ -81,9 +128,12 @@ class Location(NamedTuple):
     on Colab only (in the default ``/content``).
     """
 
-    drive_dir: str | None
-    mountpoint: str
-    content_dir: str | None
+    __slots__ = ("content_dir", "drive_dir", "mountpoint")
+
+    def __init__(self, drive_dir: str | None, mountpoint: str, content_dir: str | None) -> None:
+        self.drive_dir = drive_dir
+        self.mountpoint = mountpoint
+        self.content_dir = content_dir
 
     @classmethod
     def given(
@@ -101,20 +151,29 @@ class Location(NamedTuple):
         )
 
 
-class SetupRecord(NamedTuple):
+class SetupRecord(_Value):
     """One project set up in this process: what ``setup()`` returned and where it looked."""
 
-    project: Project
-    location: Location
+    __slots__ = ("location", "project")
+
+    def __init__(self, project: Project, location: Location) -> None:
+        self.project = project
+        self.location = location
 
 
-class ModuleRecord(NamedTuple):
-    """What a project module was built from: its file and the hash of the bytes compiled."""
+class ModuleRecord(_Value):
+    """What a project module was built from: its file and the hash of the bytes compiled.
 
-    name: str
-    file: str
-    digest: bytes
-    at_setup: bool = False  # loaded before setup(): the file as it was when setup() ran
+    ``at_setup``: it was loaded before ``setup()``, so the hash is of the file as it was then.
+    """
+
+    __slots__ = ("at_setup", "digest", "file", "name")
+
+    def __init__(self, name: str, file: str, digest: bytes, *, at_setup: bool = False) -> None:
+        self.name = name
+        self.file = file
+        self.digest = digest
+        self.at_setup = at_setup
 
 
 class WatchedRoots:

@@ -16,17 +16,19 @@ import os
 import stat
 import sys
 import warnings
-from typing import TYPE_CHECKING
 
 from . import _ipython, _probe
 from ._errors import ColabBootstrapWarning, DriveMountError, LinkConflictError
-from ._session import GPU_POLICIES, SESSION, GpuPolicy, Location, SetupRecord, again, option
+from ._session import GPU_POLICIES, SESSION, Location, SetupRecord, again, option
+
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:  # the heavy modules are imported inside setup(), once the probes run
     from pathlib import Path
 
     from ._locate import DriveLocation
     from ._project import Project
+    from ._session import GpuPolicy
 
 __all__ = ["setup"]
 
