@@ -231,6 +231,9 @@ class Session:
     def remember(self, record: SetupRecord, rerun_key: tuple[object, ...]) -> None:
         """Record a project set up (again: it becomes the latest) and its re-run key."""
         with self.lock:
+            current = self.current()
+            if current is not None and current.project is record.project:
+                return  # the same call again: already the latest, already cached
             key = str(record.project.path)
             self.projects.pop(key, None)
             self.projects[key] = record

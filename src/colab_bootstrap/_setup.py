@@ -195,9 +195,11 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         RequirementsError: ``install=True`` and pip failed (pip's text and the fix).
     """
     location = Location.given(drive_dir, mountpoint, content_dir, SESSION.defaults)
-    key = (
+    key = (  # plain strings: hashed and compared in well under a microsecond
         project,
-        location,
+        location.drive_dir,
+        location.mountpoint,
+        location.content_dir,
         gpu,
         create,
         autoreload,
