@@ -263,6 +263,20 @@ def test_newer_drive_copy_is_reported_with_its_path(proj: Path, notebook: Namesp
     assert str(newer) in str(found[0])
 
 
+def test_a_copy_of_a_copy_counts_as_a_copy(proj: Path, notebook: Namespace) -> None:
+    """`helpers (1) (2).py` (a copy of a copy, as dedupe() groups it) is a newer copy too."""
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import helpers")
+    newer = proj / "helpers (1) (2).py"
+    newer.write_text("def helper():\n    return 'h-copy-of-copy'\n")
+    later = (proj / "helpers.py").stat().st_mtime_ns + 10**9
+    os.utime(newer, ns=(later, later))
+    assert colab_bootstrap.stale() == [
+        StaleModule("helpers", proj / "helpers.py", "newer copy", str(newer))
+    ]
+    assert [g.group.plain for g in colab_bootstrap.dedupe(proj).groups] == ["helpers.py"]
+
+
 def test_names_the_user_rebound_are_left_alone(mydrive: Path, notebook: Namespace) -> None:
     """Rebound names stay; a user value equal to a module constant is not mistaken for it."""
     write(mydrive / "proj", {"config.py": "N = 3\ndef lr():\n    return 0.1\n"})

@@ -20,7 +20,7 @@ import signal
 from pathlib import Path
 
 from ._errors import DriveMountError, NotOnColabError
-from ._session import again, option
+from ._session import SESSION, again, option
 
 __all__ = [
     "HOSTNAME_FILE",
@@ -95,7 +95,8 @@ def _mount_fixes() -> tuple[tuple[str, str], ...]:
         ),
         (
             "must not contain a space",
-            f"Pass a mountpoint without spaces, e.g. {option('mountpoint', '/content/drive')}.",
+            "Pass a mountpoint without spaces, e.g. "
+            f"{option('mountpoint', SESSION.defaults.mountpoint)}.",
         ),
         (
             "unsupported in this environment",

@@ -212,7 +212,8 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         if repeated is not None:
             return repeated
     if gpu not in GPU_POLICIES:
-        raise ValueError(f"gpu must be 'warn', 'require' or 'ignore', not {gpu!r}.")
+        words = ", ".join(map(repr, GPU_POLICIES[:-1])) + f" or {GPU_POLICIES[-1]!r}"
+        raise ValueError(f"gpu must be {words}, not {gpu!r}.")
     if gpu != "ignore":
         _start_probes()  # first of all: nvidia-smi answers while the rest loads and Drive mounts
     from . import _colab, _gpu, _locate  # noqa: PLC0415 - after the probes started
