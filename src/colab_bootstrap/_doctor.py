@@ -231,7 +231,7 @@ class Facts:
     python: tuple[int, int] = (3, 12)
     watching: bool = False
     stale: Fact[tuple[StaleModule, ...]] = ()
-    scan: Fact[_scan.Scan | None] = None
+    scan: _scan.Scan | None = None  # the walk skips what it cannot list: it never fails
     pycache_prefix: str | None = None
     shadowed: Fact[tuple[str, ...]] = ()
     root_count: Fact[int | str | None] = None
@@ -316,10 +316,12 @@ def _shadow_of(name: str, entries: list[str]) -> str | None:
 
 
 def _shadowed(scan: _scan.Scan, folder: Path, link: Path | None) -> tuple[str, ...]:
-    """Project module names that ``import`` would find elsewhere first."""
-    ours = {os.path.realpath(folder)}
-    if link is not None and link.is_symlink():
-        ours.add(str(link))
+    """Project module names that ``import`` would find elsewhere first.
+
+    ``link``: the symlink at the link path, if there is one (whatever it points to).
+    """
+    real = os.path.realpath(folder)
+    ours = {real} if link is None else {real, str(link)}
     index = next(
         (i for i, p in enumerate(sys.path) if p in ours or os.path.realpath(p or ".") in ours),
         len(sys.path),
@@ -327,7 +329,7 @@ def _shadowed(scan: _scan.Scan, folder: Path, link: Path | None) -> tuple[str, .
     earlier = [p or os.getcwd() for p in sys.path[:index]]
     earlier = [p for p in earlier if os.path.isdir(p)]
     stdlib = _stdlib_names()
-    inside = os.path.realpath(folder) + os.sep
+    inside = real + os.sep
     findings: list[str] = []
     for name in _top_level_modules(scan):
         if name in stdlib:
@@ -395,9 +397,9 @@ def _read_project(facts: dict[str, Any], network: bool) -> None:
     if facts.get("drive") is not None:
         facts["root_count"] = _attempt(lambda: _root_count(facts["drive"].path))
     if folder is not None:
-        # The walk never raises (folders it cannot list are skipped): no _attempt needed.
         scan = facts["scan"] = _scan.scan(folder, limit=SESSION.defaults.scan_limit)
-        facts["shadowed"] = _attempt(lambda: _shadowed(scan, folder, facts.get("link")))
+        symlink = facts.get("link") if facts.get("link_state") in ("ours", "elsewhere") else None
+        facts["shadowed"] = _attempt(lambda: _shadowed(scan, folder, symlink))
         facts["copies"] = _attempt(lambda: tuple(copy_groups(scan)))
         facts["lint"] = _attempt(lambda: windows_paths(scan))
         facts["requirements"] = _attempt(lambda: requirements_report(folder))
@@ -634,7 +636,7 @@ def _truncation(scan: _scan.Scan) -> tuple[str, ...]:
 
 
 def _bytecode_check(facts: Facts) -> _Finding:
-    scan = _need(facts.scan)
+    scan = facts.scan
     if scan is None:
         return _Finding("skip", "no project folder to look in")
     prefix = facts.pycache_prefix
@@ -657,7 +659,7 @@ def _bytecode_check(facts: Facts) -> _Finding:
 
 
 def _shadowed_check(facts: Facts) -> _Finding:
-    if _need(facts.scan) is None:
+    if facts.scan is None:
         return _Finding("skip", "no project folder to look in")
     findings = _need(facts.shadowed)
     if not findings:
@@ -693,7 +695,7 @@ def _root_crowding_check(facts: Facts) -> _Finding:
 
 
 def _hygiene_check(facts: Facts) -> _Finding:
-    scan, lint = _need(facts.scan), _need(facts.lint)
+    scan, lint = facts.scan, _need(facts.lint)
     if scan is None or lint is None or facts.folder is None:
         return _Finding("skip", "no project folder to look in")
     groups = _need(facts.copies)
