@@ -166,6 +166,7 @@ def _isolate_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     saved_prefix = sys.pycache_prefix
     for name in ("COLAB_RELEASE_TAG", "COLAB_BOOTSTRAP_DRIVE", "FAKE_COLAB_ROOT"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # setup()'s byte-code folder
     fresh_session(tmp_path)
     yield
     reset_session()

@@ -435,11 +435,10 @@ def test_two_projects_both_importable(mydrive: Path) -> None:
     assert sys.path.count(str(mydrive / "b")) == 1
 
 
-def test_pycache_goes_to_a_local_folder(
+def test_bytecode_goes_to_a_local_folder(
     mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No __pycache__ is written into Drive once setup() ran."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    """Project byte-code is cached outside Drive, and sys.pycache_prefix stays unset."""
     monkeypatch.setattr(sys, "pycache_prefix", None)
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     (mydrive / "p").mkdir()
@@ -448,9 +447,62 @@ def test_pycache_goes_to_a_local_folder(
     import bytecode_mod  # type: ignore[import-not-found]
 
     assert bytecode_mod.V == 1
+    assert sys.pycache_prefix is None
     assert not (mydrive / "p" / "__pycache__").exists()
-    assert project.pycache_prefix == str(tmp_path / "cache" / "colab_bootstrap" / "pycache")
-    assert list((tmp_path / "cache").rglob("bytecode_mod*.pyc"))
+    cache = tmp_path / "cache" / "colab_bootstrap" / "pycache"
+    assert project.bytecode_cache == str(cache)
+    assert "(none written to Drive)" in str(project)
+    tag = sys.implementation.cache_tag
+    pyc = cache / str(mydrive / "p").lstrip("/") / f"bytecode_mod.{tag}.pyc"
+    assert pyc.is_file()
+
+
+def test_bytecode_folder_without_xdg_cache_home(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without $XDG_CACHE_HOME the byte-code goes to ~/.cache/colab_bootstrap/pycache."""
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (mydrive / "p").mkdir()
+    project = colab_bootstrap.setup("p", gpu="ignore")
+    expected = tmp_path / "home" / ".cache" / "colab_bootstrap" / "pycache"
+    assert project.bytecode_cache == str(expected)
+
+
+def test_other_packages_keep_their_bytecode(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After setup(), an installed package runs from the .pyc pip compiled, not from source.
+
+    The package's source is changed behind its .pyc (same size, same mtime), which Python
+    only notices when it compiles the source: the old value shows the .pyc was used.
+    """
+    import py_compile
+
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    site = tmp_path / "site-packages"
+    source = site / "installed_pkg" / "__init__.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("ORIGIN = 'pyc'\n")
+    before = source.stat()
+    py_compile.compile(
+        str(source), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP
+    )
+    source.write_text("ORIGIN = 'src'\n")  # same size
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    pycache = source.parent / "__pycache__"
+    listing = sorted(p.name for p in pycache.iterdir())
+
+    (mydrive / "p").mkdir()
+    colab_bootstrap.setup("p", gpu="ignore")
+    monkeypatch.syspath_prepend(str(site))
+    import installed_pkg  # type: ignore[import-not-found]
+
+    assert installed_pkg.ORIGIN == "pyc"
+    assert sys.pycache_prefix is None
+    assert sorted(p.name for p in pycache.iterdir()) == listing
+    assert not (tmp_path / "cache" / "colab_bootstrap" / "pycache" / str(site).lstrip("/")).exists()
 
 
 def test_users_own_pycache_prefix_is_kept(mydrive: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -232,7 +232,7 @@ class Facts:
     watching: bool = False
     stale: Fact[tuple[StaleModule, ...]] = ()
     scan: _scan.Scan | None = None  # the walk skips what it cannot list: it never fails
-    pycache_prefix: str | None = None
+    bytecode_dir: str | None = None
     shadowed: Fact[tuple[str, ...]] = ()
     root_count: Fact[int | str | None] = None
     copies: Fact[tuple[CopyGroup, ...]] = ()
@@ -440,7 +440,7 @@ def gather(
         "old_ipython": getattr(ipython, "version_info", (8,)) < (8,),
         "python": sys.version_info[:2],
         "watching": bool(SESSION.roots.paths),
-        "pycache_prefix": sys.pycache_prefix,
+        "bytecode_dir": SESSION.bytecode_dir,
     }
     if facts["watching"]:
         facts["stale"] = _attempt(lambda: tuple(stale()))
@@ -639,8 +639,13 @@ def _bytecode_check(facts: Facts) -> _Finding:
     scan = facts.scan
     if scan is None:
         return _Finding("skip", "no project folder to look in")
-    prefix = facts.pycache_prefix
-    details = [f"sys.pycache_prefix: {prefix or 'not set (byte-code goes next to the files)'}"]
+    folder = facts.bytecode_dir
+    details = [
+        f"project byte-code: cached in {folder}"
+        if folder
+        else "project byte-code: no setup() in this process (Python writes __pycache__ next "
+        "to the files)"
+    ]
     if not scan.pycache_dirs:
         return _Finding(
             "ok", "no __pycache__ folders in the project", (*details, *_truncation(scan))
@@ -653,7 +658,7 @@ def _bytecode_check(facts: Facts) -> _Finding:
         "warn",
         f"{len(scan.pycache_dirs)} __pycache__ folder(s) inside the project add Drive sync churn",
         (*details, *shown, *_truncation(scan)),
-        "setup() sends new byte-code to a local cache. The folders listed hold only "
+        "setup() sends the project's byte-code to a local cache. The folders listed hold only "
         "generated .pyc files and can be deleted safely (in Drive or on your laptop).",
     )
 

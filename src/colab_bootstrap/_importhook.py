@@ -10,6 +10,12 @@ records the hash for the module object that runs them (in the session record). T
 ``stale()`` compares by content: Drive can deliver an edit with an *older* mtime, which
 mtime-based checks (autoreload's, ``.pyc`` timestamps) miss. For the same reason byte-code is
 cached as checked hash-based ``.pyc`` files (PEP 552), never trusted on mtime.
+
+That byte-code goes to a local folder of the hook's own (``~/.cache/colab_bootstrap/pycache``,
+mirroring each source folder's absolute path), never into Drive: a ``__pycache__`` there would
+sync to every machine and churn. Only project modules are affected. ``sys.pycache_prefix`` is
+left alone, because it is process-wide: set, it makes Python ignore the byte-code pip compiled
+into site-packages, and every later ``import torch`` would compile thousands of modules again.
 """
 
 from __future__ import annotations
@@ -73,10 +79,22 @@ class _RecordingLoader(importlib.machinery.SourceFileLoader):
 
 
 def _bytecode_path(source_path: str) -> str | None:
-    try:
-        return importlib.util.cache_from_source(source_path)
-    except NotImplementedError:  # pragma: no cover - interpreters without a cache tag
+    """Where the ``.pyc`` of a project file lives in the hook's cache; None: do not cache.
+
+    The layout is ``sys.pycache_prefix``'s: the cache folder, then the source's absolute folder
+    (a Windows drive letter becomes a plain folder name), then ``name.<cache tag>.pyc``.
+    """
+    root = SESSION.bytecode_dir
+    tag = sys.implementation.cache_tag
+    if root is None or tag is None:
         return None
+    folder, name = os.path.split(os.path.abspath(source_path))
+    drive, folder = os.path.splitdrive(folder)
+    level = sys.flags.optimize
+    optimization = f".opt-{level}" if level else ""
+    parts = (drive.replace(":", ""), folder.lstrip("\\/"))
+    filename = f"{name.rpartition('.')[0]}.{tag}{optimization}.pyc"
+    return os.path.join(root, *filter(None, parts), filename)
 
 
 class _ProjectFinder(importlib.machinery.FileFinder):
@@ -145,9 +163,15 @@ def _record_loaded(roots: WatchedRoots) -> None:
             continue
 
 
-def watch(roots: Iterable[Path]) -> None:
-    """Watch project folders (link and real path): install the import hook once, record."""
+def watch(roots: Iterable[Path], bytecode_dir: str | None = None) -> None:
+    """Watch project folders (link and real path): install the import hook once, record.
+
+    ``bytecode_dir``: where project byte-code is cached from now on (None: keep the folder set
+    before, or cache none).
+    """
     with SESSION.lock:
+        if bytecode_dir is not None:
+            SESSION.bytecode_dir = bytecode_dir
         SESSION.roots = SESSION.roots.added(*roots)
         current = SESSION.roots
     _install_hook(current)

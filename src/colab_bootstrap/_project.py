@@ -14,6 +14,12 @@ if TYPE_CHECKING:
 __all__ = ["Project"]
 
 
+def _bytecode_row(folder: str | None) -> str:
+    if folder is None:
+        return "not cached"
+    return f"project modules cached in {folder} (none written to Drive)"
+
+
 @dataclass(frozen=True)
 class Project(Rendered):
     """A project folder that ``setup()`` made importable."""
@@ -27,7 +33,7 @@ class Project(Rendered):
     autoreload: str
     sys_path_entry: str = ""
     accelerator: str = ""
-    pycache_prefix: str | None = None
+    bytecode_cache: str | None = None  # where the import hook caches the project's .pyc files
     mountpoint: str | None = None  # Colab's Drive mountpoint setup() used; None off Colab
     installed: tuple[str, ...] | None = None
 
@@ -42,7 +48,7 @@ class Project(Rendered):
             ("runtime", "Colab" if self.on_colab else "not Colab"),
             ("accelerator", self.accelerator or "not checked"),
             ("autoreload", self.autoreload),
-            ("byte-code", self.pycache_prefix or "Python's default (__pycache__ next to files)"),
+            ("byte-code", _bytecode_row(self.bytecode_cache)),
         ]
         if self.installed is not None:
             installed = ", ".join(self.installed) or "nothing (requirements already met)"

@@ -225,6 +225,8 @@ class Session:
         self.records: weakref.WeakKeyDictionary[types.ModuleType, ModuleRecord] = (
             weakref.WeakKeyDictionary()
         )
+        #: Where the import hook caches project byte-code (a local folder, never Drive).
+        self.bytecode_dir: str | None = None
         self.gpu: GpuCheck | None = None
         self.probes: Probes | None = None
 

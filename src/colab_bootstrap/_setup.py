@@ -128,7 +128,7 @@ def _link(link: Path, target: Path) -> None:
 
 
 def _make_importable(folder: Path, location: Location, *, colab: bool) -> tuple[Path | None, str]:
-    """Link (where the rule says), sys.path once, byte-code out of Drive, the import hook."""
+    """Link (where the rule says), sys.path once, the import hook (byte-code out of Drive)."""
     from pathlib import Path  # noqa: PLC0415 - imported once the probes run
 
     from . import _importhook, _locate  # noqa: PLC0415
@@ -139,17 +139,14 @@ def _make_importable(folder: Path, location: Location, *, colab: bool) -> tuple[
     entry = str(link if link is not None else folder)
     if entry not in sys.path:
         sys.path.append(entry)
-    if sys.pycache_prefix is None:
-        sys.pycache_prefix = str(_pycache_folder())
-    _importhook.watch([Path(entry), folder.resolve()])
+    _importhook.watch([Path(entry), folder.resolve()], bytecode_folder())
     return link, entry
 
 
-def _pycache_folder() -> Path:
-    from pathlib import Path  # noqa: PLC0415 - imported once the probes run
-
+def bytecode_folder() -> str:
+    """The local folder for project byte-code: ``$XDG_CACHE_HOME`` or ``~/.cache``, then ours."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "colab_bootstrap" / "pycache"
+    return os.path.join(os.path.abspath(cache), "colab_bootstrap", "pycache")
 
 
 def setup(  # noqa: PLR0913 - the signature is the product's contract
@@ -167,8 +164,9 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
     """Make a Drive project folder importable in this notebook, in one call.
 
     Mounts Drive on Colab (only when needed), checks the GPU, links
-    ``<content_dir>/<name>`` to the project folder, puts it on ``sys.path`` once, keeps
-    byte-code out of Drive, and turns on autoreload inside IPython. Safe to re-run. Later calls
+    ``<content_dir>/<name>`` to the project folder, puts it on ``sys.path`` once, caches
+    the project's byte-code outside Drive (no other module's byte-code changes), and turns on
+    autoreload inside IPython. Safe to re-run. Later calls
     (``doctor()``, ``reset()``, ``dedupe()``...) look where this call looked.
 
     Args:
@@ -249,7 +247,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         accelerator=gpu_result.summary
         if gpu_result
         else f"not checked ({option('gpu', 'ignore')})",
-        pycache_prefix=sys.pycache_prefix,
+        bytecode_cache=SESSION.bytecode_dir,
         mountpoint=location.mountpoint if colab else None,
         installed=installed,
     )
