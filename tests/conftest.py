@@ -13,7 +13,9 @@ import stat
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -432,3 +434,77 @@ def tag_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TagServer]:
     release.set()
     httpd.shutdown()
     httpd.server_close()
+
+
+# ---------------------------------------------------------------------------------------------
+# A notebook: a real IPython shell in this process, cells kept in its history
+# ---------------------------------------------------------------------------------------------
+
+#: A notebook's namespace (IPython's ``user_ns``, or a plain ``__main__``'s globals).
+Namespace = dict[str, Any]
+
+
+@pytest.fixture
+def notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Namespace]:
+    """A real IPython shell in this process; its ``user_ns`` is the notebook namespace.
+
+    Cells go through ``run()``, which keeps them in the shell's input history as a notebook does.
+    """
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance(config=config)
+    yield shell.user_ns
+    InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def main_module(monkeypatch: pytest.MonkeyPatch) -> Namespace:
+    """A fresh ``__main__``, outside IPython: the namespace of a plain Python session."""
+    main = types.ModuleType("__main__")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    return vars(main)
+
+
+def run(namespace: Namespace, code: str) -> Any:
+    """Run a notebook cell; return the value of its last line when that is an expression.
+
+    In IPython (``notebook``), the cell runs in the shell, which keeps it in its history; in a
+    plain ``__main__`` (``main_module``), it is executed in that namespace.
+    """
+    from IPython import get_ipython
+
+    code = textwrap.dedent(code).strip()
+    shell = get_ipython()
+    if shell is not None and namespace is shell.user_ns:
+        result = shell.run_cell(code, store_history=True)
+        result.raise_error()
+        return result.result
+    *body, last = code.splitlines()
+    try:
+        compiled = compile(last, "<cell>", "eval")
+    except SyntaxError:
+        exec("\n".join([*body, last]), namespace)  # noqa: S102 - a notebook cell
+        return None
+    exec("\n".join(body), namespace)  # noqa: S102
+    return eval(compiled, namespace)  # noqa: S307
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(textwrap.dedent(text))
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` and give the file an older mtime, as a late Drive sync does."""
+    before = path.stat()
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    older = before.st_mtime_ns - 100 * 10**9
+    os.utime(path, ns=(before.st_atime_ns, older))

@@ -32,6 +32,8 @@ ORDER = (
     "_gpu",
     "_importhook",
     "_stale",
+    "_bindings",
+    "_inplace",
     "_reset",
     "_requirements",
     "_update",

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import types
 from pathlib import Path
 from typing import Any
 
@@ -22,53 +21,15 @@ import colab_bootstrap
 from colab_bootstrap import DriveMountError, NotOnColabError, ResetReport, StaleModule
 from colab_bootstrap._importhook import _ProjectFinder
 from colab_bootstrap._reset import _setup_cell
-from conftest import IPYTHON_PRELUDE, FakeColab
+from conftest import IPYTHON_PRELUDE, FakeColab, Namespace, edit, run, write
 
 pytest.importorskip("IPython")
-
-Namespace = dict[str, Any]
 
 
 @pytest.fixture(autouse=True)
 def _cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Byte-code caches of these tests go to tmp_path, never to the real home."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def notebook(monkeypatch: pytest.MonkeyPatch) -> Namespace:
-    """A fresh ``__main__``: the notebook namespace reset() rebinds outside IPython."""
-    main = types.ModuleType("__main__")
-    monkeypatch.setitem(sys.modules, "__main__", main)
-    return vars(main)
-
-
-def run(namespace: Namespace, code: str) -> Any:
-    """Run a notebook cell; return the value of its last line when that is an expression."""
-    *body, last = textwrap.dedent(code).strip().splitlines()
-    try:
-        compiled = compile(last, "<cell>", "eval")
-    except SyntaxError:
-        exec("\n".join([*body, last]), namespace)  # noqa: S102 - a notebook cell
-        return None
-    exec("\n".join(body), namespace)  # noqa: S102
-    return eval(compiled, namespace)  # noqa: S307
-
-
-def write(folder: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_text(textwrap.dedent(text))
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    """Replace ``old`` by ``new`` and give the file an older mtime, as a late Drive sync does."""
-    before = path.stat()
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
-    older = before.st_mtime_ns - 100 * 10**9
-    os.utime(path, ns=(before.st_atime_ns, older))
 
 
 def reasons(found: list[StaleModule]) -> set[tuple[str, str]]:
@@ -328,7 +289,7 @@ def test_star_import_gains_new_names_without_overwriting_the_users(
     assert run(notebook, "shout(), farewell, c") == ("HEY", "mine", 3)
     assert "b" not in notebook
     assert report.added == ("shout", "c")
-    assert "names added    2: shout, c" in str(report)
+    assert "names added       2: shout, c" in str(report)
 
 
 def test_names_holding_objects_an_in_place_reload_replaced_are_rebound(
@@ -501,7 +462,7 @@ def test_report_shows_as_text_and_html(proj: Path, notebook: Namespace) -> None:
     assert isinstance(report, ResetReport)
     text = str(report)
     assert text.startswith("colab_bootstrap: reset() re-imported 0 modules; 2 failed")
-    assert "dropped        2: helpers, preprocessing" in text
+    assert "dropped           2: helpers, preprocessing" in text
     assert "helpers: SyntaxError" in text
     html = report._repr_html_()
     assert html.startswith("<table")

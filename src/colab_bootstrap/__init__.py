@@ -21,6 +21,7 @@ from ._errors import (
     NotOnColabError,
     ProjectNotFoundError,
     RequirementsError,
+    ResetError,
 )
 from ._version import __version__
 
@@ -56,6 +57,7 @@ __all__ = [
     "Report",
     "RequirementsError",
     "RequirementsReport",
+    "ResetError",
     "ResetReport",
     "StaleModule",
     "UpdateStatus",

@@ -14,6 +14,7 @@ __all__ = [
     "NotOnColabError",
     "ProjectNotFoundError",
     "RequirementsError",
+    "ResetError",
 ]
 
 
@@ -55,6 +56,10 @@ class NotOnColabError(ColabBootstrapError):
 
 class RequirementsError(ColabBootstrapError):
     """Installing the project's requirements with pip failed."""
+
+
+class ResetError(ColabBootstrapError, RuntimeError):
+    """``reset()`` cannot run now: a project module is being imported, or a reset is under way."""
 
 
 class ColabBootstrapWarning(UserWarning):

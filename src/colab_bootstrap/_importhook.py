@@ -40,7 +40,17 @@ _CHECKED_HASH_PYC = 0b11  # hash-based, check_source
 
 
 class _RecordingLoader(importlib.machinery.SourceFileLoader):
-    """Compile the exact source bytes read, record their hash, cache checked hash pycs."""
+    """Compile the exact source bytes read, record their hash, cache checked hash pycs.
+
+    The hash is recorded once the module's code has run to the end: a reload that fails (a
+    half-synced file that raises) leaves the module running the old code, and ``stale()`` must
+    still see it as changed. Code fetched without running it into the module (``runpy``,
+    ``inspect``) records nothing.
+    """
+
+    def __init__(self, fullname: str, path: str) -> None:
+        super().__init__(fullname, path)
+        self._compiled: dict[str, tuple[str, bytes]] = {}  # name -> (file, hash), until run
 
     def get_code(self, fullname: str) -> types.CodeType:
         source_path = self.get_filename(fullname)
@@ -53,10 +63,17 @@ class _RecordingLoader(importlib.machinery.SourceFileLoader):
             if bytecode_path and not sys.dont_write_bytecode:
                 header = importlib.util.MAGIC_NUMBER + _CHECKED_HASH_PYC.to_bytes(4, "little")
                 self.set_data(bytecode_path, header + digest + marshal.dumps(code))
-        module = sys.modules.get(fullname)
-        if module is not None and getattr(module, "__loader__", None) is self:
-            SESSION.records[module] = ModuleRecord(fullname, source_path, digest)
+        self._compiled[fullname] = (source_path, digest)
         return code
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        name = module.__name__
+        try:
+            super().exec_module(module)
+        finally:
+            compiled = self._compiled.pop(name, None)
+        if compiled is not None and getattr(module, "__loader__", None) is self:
+            SESSION.records[module] = ModuleRecord(name, *compiled)
 
     def _cached(self, bytecode_path: str, digest: bytes) -> types.CodeType | None:
         try:

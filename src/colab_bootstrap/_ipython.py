@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     #: What autoreload is doing in this kernel.
     AutoreloadState = Literal["off", "mode 0", "mode 1", "mode 2", "loaded", "no IPython"]
 
-__all__ = ["autoreload_state", "enable_autoreload", "get_shell", "user_namespace"]
+__all__ = ["autoreload_state", "cell_history", "enable_autoreload", "get_shell", "user_namespace"]
 
 _EXTENSION = "autoreload"
 # IPython 7 records the extension as "autoreload", IPython 8.x+ by its full module name.
@@ -40,6 +40,19 @@ def user_namespace() -> dict[str, Any]:
         namespace: dict[str, Any] = shell.user_ns
         return namespace
     return vars(sys.modules["__main__"])
+
+
+def cell_history(shell: Any) -> list[str] | None:
+    """The cells the shell ran, in order, as the Python it ran (magics already turned into calls).
+
+    IPython keeps them in its history manager's ``input_hist_parsed`` (the list ``In`` shows);
+    None when this shell keeps none.
+    """
+    manager = getattr(shell, "history_manager", None)
+    cells = getattr(manager, "input_hist_parsed", None)
+    if not isinstance(cells, list):
+        return None
+    return list(cells)
 
 
 def _load_with_imp_shim(shell: Any) -> bool:

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from . import _colab, _ipython
-from ._errors import ColabBootstrapWarning, DriveMountError, NotOnColabError
+from . import _bindings, _colab, _inplace, _ipython
+from ._errors import ColabBootstrapWarning, DriveMountError, NotOnColabError, ResetError
 from ._importhook import project_modules
 from ._render import Rendered
 from ._session import SESSION
@@ -40,13 +40,24 @@ class ResetFailure(NamedTuple):
 
 @dataclass(frozen=True)
 class ResetReport(Rendered):
-    """What ``reset()`` did: modules dropped and re-imported, names rebound, failures."""
+    """What ``reset()`` did: modules dropped and re-imported, names rebound, failures.
+
+    ``rebound``: notebook names an import bound, now pointing at the fresh code (``name`` or
+    ``name=module.attr``). ``added``: names a ``from m import *`` gained. ``kept``: import-bound
+    names that keep the old object, with why. ``left``: names that hold an old project object but
+    were bound by the notebook's own statements (``model = train.fit()``): never rebound.
+    ``updated``: old functions and classes updated in place (``module.name``), so objects made
+    before the edit run the new code. ``not_updated``: those that could not be, with why.
+    """
 
     dropped: tuple[str, ...] = ()
     reimported: tuple[str, ...] = ()
     rebound: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
+    left: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    not_updated: tuple[str, ...] = ()
     failed: tuple[ResetFailure, ...] = ()
     remount: str = "not asked"
     notes: tuple[str, ...] = field(default=())
@@ -79,24 +90,31 @@ class ResetReport(Rendered):
             rows.append(("names added", listing(self.added)))
         if self.kept:
             rows.append(("names kept", "\n".join(self.kept)))
+        if self.left:
+            rows.append(
+                ("left as they are", listing(self.left) + " (bound by your own statements)")
+            )
+        rows.append(("updated in place", listing(self.updated)))
+        rows += [("not updated", problem) for problem in self.not_updated]
         rows += [("failed", str(failure)) for failure in self.failed]
         rows += [("note", note) for note in self.notes]
         return rows
 
     def _row_style(self, label: str) -> str:
-        return "color:#b00" if label == "failed" else ""
+        return "color:#b00" if label in ("failed", "not updated") else ""
 
 
 #: Names IPython keeps for itself (history, output cache); never rebound.
 _HISTORY_NAME = re.compile(r"^(_+|_i+|_i?\d+|_[ido]h|In|Out)$")
 _MISSING = object()
+_SHOWN = 20  # names left alone, listed at most
 
 
 def _may_be_shared(value: object) -> bool:
     """Whether an equal value made by the notebook could be this very object (CPython caches).
 
-    None, booleans, small ints, identifier-like strings and empty tuples are shared; for those
-    a name only counts as imported from a module when it has the module attribute's name.
+    None, booleans, small ints, identifier-like strings and empty tuples are shared: a notebook
+    name holding one is not said to "hold" a module's attribute of that value.
     """
     if value is None:
         return True
@@ -116,48 +134,28 @@ class _Binding(NamedTuple):
     old: object
 
 
+def _get(module: types.ModuleType, attr: str) -> object:
+    """``getattr`` that never raises: a module ``__getattr__`` may raise anything."""
+    try:
+        return getattr(module, attr, _MISSING)
+    except Exception:  # noqa: BLE001 - a module's own __getattr__ failing means: not there
+        return _MISSING
+
+
 def _public_names(module: types.ModuleType) -> list[str]:
-    names = getattr(module, "__all__", None)
+    names = vars(module).get("__all__")
     if isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names):
         return list(names)
     return [n for n in vars(module) if not n.startswith("_")]
 
 
-def _user_names(namespace: dict[str, Any]) -> dict[str, Any]:
-    shell = _ipython.get_shell()
+def _user_names(namespace: dict[str, Any], shell: Any) -> dict[str, Any]:
     hidden: dict[str, Any] = getattr(shell, "user_ns_hidden", None) or {}
     return {
         name: value
         for name, value in namespace.items()
         if not (name.startswith("__") or _HISTORY_NAME.match(name) or name in hidden)
     }
-
-
-def _bindings(names: dict[str, Any], old: dict[str, types.ModuleType]) -> list[_Binding]:
-    """Which notebook names hold a project module, or a value taken from one."""
-    modules = {id(module): name for name, module in old.items()}
-    wanted = {id(value) for value in names.values()}
-    sources: dict[int, list[tuple[str, str]]] = {}
-    for module_name, module in old.items():
-        for attr, value in vars(module).items():
-            if id(value) in wanted and not attr.startswith("__"):
-                sources.setdefault(id(value), []).append((module_name, attr))
-    found: list[_Binding] = []
-    for name, value in names.items():
-        if id(value) in modules:
-            found.append(_Binding(name, modules[id(value)], None, value))
-            continue
-        candidates = sources.get(id(value), []) or _defined_in(value, old)
-        same_name = [c for c in candidates if c[1] == name]
-        if not same_name and _may_be_shared(value):
-            continue  # `x = 3` is not `from config import N` just because 3 is 3
-        choices = same_name or candidates
-        if not choices:
-            continue
-        home = getattr(value, "__module__", None)
-        module_name, attr = next((c for c in choices if c[0] == home), choices[0])
-        found.append(_Binding(name, module_name, attr, value))
-    return found
 
 
 def _defined_in(value: object, old: dict[str, types.ModuleType]) -> list[tuple[str, str]]:
@@ -171,27 +169,94 @@ def _defined_in(value: object, old: dict[str, types.ModuleType]) -> list[tuple[s
         return []
     module_name = getattr(value, "__module__", None)
     qualname = getattr(value, "__qualname__", "")
-    if module_name not in old or "." in qualname or not hasattr(old[module_name], qualname):
+    if module_name not in old or "." in qualname or qualname not in vars(old[module_name]):
         return []
     return [(module_name, qualname)]
 
 
-def _from_module(value: object, module_name: str, attr: str, module: types.ModuleType) -> bool:
-    if value is getattr(module, attr, _MISSING):
+def _imported(value: object, source: _bindings.Source, old: dict[str, types.ModuleType]) -> bool:
+    """Whether ``value`` is what the import ``source`` bound, from the dropped modules."""
+    module = old.get(source.module)
+    if module is None:
+        return False
+    if source.attr is None:
+        return value is module
+    if value is _get(module, source.attr) or value is old.get(f"{source.module}.{source.attr}"):
         return True
-    return _defined_in(value, {module_name: module}) == [(module_name, attr)]
+    return _defined_in(value, {source.module: module}) == [(source.module, source.attr)]
 
 
-def _star_imports(names: dict[str, Any], old: dict[str, types.ModuleType]) -> list[str]:
-    """Modules whose every public name is bound to the same object: ``from m import *``."""
-    found = []
+class _Plan(NamedTuple):
+    """Which notebook names to rebind, which star imports to extend, what to say."""
+
+    bindings: list[_Binding]
+    stars: list[str]
+    left: list[str]  # names holding old project objects that no import bound
+    others: frozenset[str]  # names some statement other than an import bound
+    notes: list[str]
+
+
+def _holding(names: dict[str, Any], old: dict[str, types.ModuleType]) -> dict[str, str]:
+    """Notebook names that hold a dropped module or one of its attributes: name -> which."""
+    by_id: dict[int, list[str]] = {}
+    for name, value in names.items():
+        if not _may_be_shared(value):
+            by_id.setdefault(id(value), []).append(name)
+    held: dict[str, str] = {}
     for module_name, module in old.items():
-        public = _public_names(module)
-        if public and all(
-            n in names and _from_module(names[n], module_name, n, module) for n in public
-        ):
-            found.append(module_name)
-    return found
+        for name in by_id.get(id(module), ()):
+            held.setdefault(name, module_name)
+    for module_name, module in old.items():
+        for attr, value in vars(module).items():
+            if not attr.startswith("__"):
+                for name in by_id.get(id(value), ()):
+                    held.setdefault(name, f"{module_name}.{attr}")
+    return held
+
+
+def _plan(namespace: dict[str, Any], old: dict[str, types.ModuleType], shell: Any) -> _Plan:
+    """Read how the notebook bound its names, and pick those an import bound to old code."""
+    names = _user_names(namespace, shell)
+    modules = {id(module): name for name, module in old.items()}
+    cells = _ipython.cell_history(shell) if shell is not None else None
+    analysis = None
+    notes: list[str] = []
+    if cells is not None:
+
+        def star_names(module_name: str) -> list[str] | None:
+            module = old.get(module_name) or sys.modules.get(module_name)
+            return _public_names(module) if isinstance(module, types.ModuleType) else None
+
+        analysis = _bindings.analyse(cells, star_names)
+        if not analysis.complete:
+            analysis = None
+            notes.append(
+                "A notebook cell is too large or too deeply nested to read, so only names bound "
+                "to project modules themselves were rebound."
+            )
+    elif shell is not None:
+        notes.append(
+            "This IPython keeps no input history, so only names bound to project modules "
+            "themselves were rebound."
+        )
+    bindings: list[_Binding] = []
+    for name, value in names.items():
+        if analysis is None:  # outside IPython: only names that hold a project module
+            if id(value) in modules:
+                bindings.append(_Binding(name, modules[id(value)], None, value))
+            continue
+        for source in sorted(analysis.imports(name)):
+            if _imported(value, source, old):
+                bindings.append(_Binding(name, source.module, source.attr, value))
+                break
+    chosen = {b.name for b in bindings}
+    held = _holding(names, old)
+    left = [f"{name} (holds {what})" for name, what in held.items() if name not in chosen]
+    stars = [m for m in analysis.stars if m in old] if analysis is not None else []
+    others = frozenset(
+        () if analysis is None else (n for n in analysis.names if analysis.by_other_statement(n))
+    )
+    return _Plan(bindings, stars, left, others, notes)
 
 
 def _drop(old: dict[str, types.ModuleType]) -> None:
@@ -241,39 +306,73 @@ def _reimport(
     return done, failed
 
 
+def _rebind_one(
+    namespace: dict[str, Any], binding: _Binding, target: str, fresh: set[str]
+) -> tuple[bool, str] | None:
+    """Rebind one name: (True, how it reads) when done, (False, why) when kept, None: untouched."""
+    if namespace.get(binding.name, _MISSING) is not binding.old:
+        return None  # the module's own code rebound it while re-importing
+    if binding.module not in fresh:
+        return False, f"{binding.name}: old {target} ({binding.module} failed to re-import)"
+    module = sys.modules[binding.module]
+    new = module if binding.attr is None else _get(module, binding.attr)
+    if new is _MISSING:
+        return False, f"{binding.name}: old {target} (no longer in {binding.module})"
+    namespace[binding.name] = new
+    same = binding.name == (binding.attr or binding.module.split(".")[0])
+    return True, binding.name if same else f"{binding.name}={target}"
+
+
 def _rebind(
-    namespace: dict[str, Any],
-    bindings: list[_Binding],
-    stars: list[str],
-    fresh: set[str],
+    namespace: dict[str, Any], plan: _Plan, fresh: set[str]
 ) -> tuple[list[str], list[str], list[str]]:
+    """Point import-bound names at the fresh code; add the names star-imported modules gained."""
     rebound: list[str] = []
     kept: list[str] = []
-    for binding in bindings:
-        if namespace.get(binding.name, _MISSING) is not binding.old:
-            continue  # the module's own code rebound it while re-importing
+    for binding in plan.bindings:
         target = binding.module + (f".{binding.attr}" if binding.attr else "")
-        if binding.module not in fresh:
-            kept.append(f"{binding.name}: old {target} ({binding.module} failed to re-import)")
+        try:
+            done = _rebind_one(namespace, binding, target, fresh)
+        except Exception as exc:  # noqa: BLE001 - reported: reset() never stops half-way
+            kept.append(f"{binding.name}: old {target} (rebinding failed: {_describe(exc)})")
             continue
-        module = sys.modules[binding.module]
-        new = module if binding.attr is None else getattr(module, binding.attr, _MISSING)
-        if new is _MISSING:
-            kept.append(f"{binding.name}: old {target} (no longer in {binding.module})")
+        if done is None:
             continue
-        namespace[binding.name] = new
-        same = binding.name == (binding.attr or binding.module)
-        rebound.append(binding.name if same else f"{binding.name}={target}")
+        (rebound if done[0] else kept).append(done[1])
     added: list[str] = []
-    for module_name in stars:
+    for module_name in plan.stars:
         if module_name not in fresh:
             continue
         module = sys.modules[module_name]
         for name in _public_names(module):
-            if name not in namespace and hasattr(module, name):
-                namespace[name] = getattr(module, name)
+            if name in namespace or name in plan.others:
+                continue  # never over a name the notebook has, or one it deleted
+            value = _get(module, name)
+            if value is not _MISSING:
+                namespace[name] = value
                 added.append(name)
     return rebound, added, kept
+
+
+def _update_in_place(
+    old: dict[str, types.ModuleType], fresh: set[str]
+) -> tuple[list[str], list[str]]:
+    updated: list[str] = []
+    problems: list[str] = []
+    for name in fresh:
+        result = _inplace.update_module(old[name], sys.modules[name])
+        updated += result.updated
+        problems += result.not_updated
+    return updated, problems
+
+
+def _importing(modules: dict[str, types.ModuleType]) -> list[str]:
+    """Project modules whose import is under way (their code is running right now)."""
+    return [
+        name
+        for name, module in modules.items()
+        if getattr(getattr(module, "__spec__", None), "_initializing", False) is True
+    ]
 
 
 def _remount(colab: bool) -> str:
@@ -364,22 +463,46 @@ def reset(*, remount: bool = False, hard: bool = False) -> ResetReport:
             remount=remounted,
             notes=("No project is set up in this process: call colab_bootstrap.setup() first.",),
         )
-    namespace = _ipython.user_namespace()
     old = project_modules()
-    names = _user_names(namespace)
-    bindings = _bindings(names, old)
-    stars = _star_imports(names, old)
+    running = _importing(old)
+    if SESSION.resetting or running:
+        raise ResetError(
+            "reset() was called while "
+            + (f"{', '.join(running)} is being imported" if running else "reset() is running")
+            + ": a project module must not call reset() when it is imported. Nothing was "
+            "dropped. Remove that call from the module and call colab_bootstrap.reset() from a "
+            "notebook cell."
+        )
+    SESSION.resetting = True
+    try:
+        return _reset(old, remounted)
+    finally:
+        SESSION.resetting = False
+
+
+def _reset(old: dict[str, types.ModuleType], remounted: str) -> ResetReport:
+    shell = _ipython.get_shell()
+    namespace = _ipython.user_namespace()
+    plan = _plan(namespace, old, shell)
     _drop(old)
     done, failed = _reimport(old)
     failed_names = {f.module for f in failed}
     fresh = {name for name in done if sys.modules.get(name) is not old[name]} - failed_names
-    rebound, added, kept = _rebind(namespace, bindings, stars, fresh)
+    updated, not_updated = _update_in_place(old, fresh)
+    rebound, added, kept = _rebind(namespace, plan, fresh)
+    left = plan.left[:_SHOWN] + (
+        [f"... and {len(plan.left) - _SHOWN} more"] if len(plan.left) > _SHOWN else []
+    )
     return ResetReport(
         dropped=tuple(old),
         reimported=tuple(n for n in done if n in fresh),
         rebound=tuple(rebound),
         added=tuple(added),
         kept=tuple(kept),
+        left=tuple(left),
+        updated=tuple(updated),
+        not_updated=tuple(not_updated),
         failed=tuple(failed),
         remount=remounted,
+        notes=tuple(plan.notes),
     )

@@ -229,6 +229,8 @@ class Session:
         self.bytecode_dir: str | None = None
         self.gpu: GpuCheck | None = None
         self.probes: Probes | None = None
+        #: A reset() is under way (a project module calling reset() must not recurse).
+        self.resetting = False
 
     def remember(self, record: SetupRecord, rerun_key: tuple[object, ...]) -> None:
         """Record a project set up (again: it becomes the latest) and its re-run key."""
