@@ -27,9 +27,15 @@ def test_errors_name_flags_not_keywords(
     (links / "p").mkdir(parents=True)
     assert main(["setup", "p", "--content-dir", str(links), "--gpu", "ignore"]) == 1
     err = capsys.readouterr().err
-    assert "pass --content-dir another folder, then run the command again" in err
+    assert (
+        "pass --link-name another name or --content-dir another folder, then run the command again"
+        in err
+    )
     assert "content_dir=" not in err
     assert "re-run" not in err
+    link_q = ["--link-name", "q"]
+    assert main(["setup", "p", "--content-dir", str(links), "--gpu", "ignore", *link_q]) == 0
+    assert (links / "q").resolve() == (mydrive / "p").resolve()
 
 
 def test_no_drive_names_the_drive_flag(

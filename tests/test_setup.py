@@ -344,11 +344,11 @@ def test_create_uses_a_folder_that_is_already_there(mydrive: Path) -> None:
 def test_a_temporary_link_left_by_an_interrupted_setup_is_replaced(
     mydrive: Path, tmp_path: Path
 ) -> None:
-    """Re-pointing a link succeeds even where an interrupted earlier try left its temp link."""
+    """Re-pointing a dangling link succeeds even where an interrupted try left its temp link."""
     (mydrive / "p").mkdir()
     links = tmp_path / "links"
     links.mkdir()
-    (links / "p").symlink_to(tmp_path)
+    (links / "p").symlink_to(tmp_path / "vanished")
     leftover = links / f".p.colab_bootstrap-{os.getpid()}"
     leftover.symlink_to(tmp_path / "elsewhere")
     with pytest.warns(colab_bootstrap.ColabBootstrapWarning, match="now points to"):
@@ -369,18 +369,76 @@ def test_off_colab_no_link_unless_content_dir_given(mydrive: Path, tmp_path: Pat
     assert (links / "p").resolve() == (mydrive / "p").resolve()
 
 
-def test_link_to_elsewhere_is_replaced_with_a_warning(mydrive: Path, tmp_path: Path) -> None:
-    """A symlink pointing elsewhere is replaced; the warning names the old target."""
+def test_a_dangling_link_is_replaced_with_a_warning(mydrive: Path, tmp_path: Path) -> None:
+    """A symlink to a folder that no longer exists is re-pointed; the warning names it."""
     (mydrive / "p").mkdir()
     old = tmp_path / "old"
-    old.mkdir()
     links = tmp_path / "links"
     links.mkdir()
     (links / "p").symlink_to(old)
-    with pytest.warns(colab_bootstrap.ColabBootstrapWarning, match=str(old)):
+    with pytest.warns(colab_bootstrap.ColabBootstrapWarning, match=f"{old}, which no longer"):
         colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
     assert os.readlink(links / "p") == str(mydrive / "p")
-    assert old.is_dir()
+
+
+def test_a_users_live_link_is_never_re_pointed(mydrive: Path, tmp_path: Path) -> None:
+    """A link the user made to a folder that exists stays; the error names link_name."""
+    (mydrive / "p").mkdir()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "p").symlink_to(mine)
+    before = list(sys.path)
+    with pytest.raises(LinkConflictError, match="by you or another tool") as raised:
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert "link_name='p_2'" in str(raised.value)
+    assert os.readlink(links / "p") == str(mine)
+    assert sys.path == before
+
+
+def test_two_projects_with_the_same_folder_name_need_two_link_names(
+    mydrive: Path, tmp_path: Path
+) -> None:
+    """setup("a/proj") then setup("b/proj"): the second is refused, not re-pointing the first."""
+    for parent in ("a", "b"):
+        (mydrive / parent / "proj").mkdir(parents=True)
+        (mydrive / parent / "proj" / f"same_{parent}.py").write_text(f"WHO = {parent!r}\n")
+    links = tmp_path / "links"
+    colab_bootstrap.setup("a/proj", content_dir=links, gpu="ignore")
+    with pytest.raises(LinkConflictError) as raised:
+        colab_bootstrap.setup("b/proj", content_dir=links, gpu="ignore")
+    message = str(raised.value)
+    assert "the project 'a/proj', set up earlier in this session" in message
+    assert "link_name='b_proj'" in message
+    assert os.readlink(links / "proj") == str(mydrive / "a" / "proj")
+
+    project = colab_bootstrap.setup("b/proj", content_dir=links, gpu="ignore", link_name="b_proj")
+    assert project.link == links / "b_proj"
+    import same_a  # type: ignore[import-not-found]
+    import same_b  # type: ignore[import-not-found]
+
+    assert (same_a.WHO, same_b.WHO) == ("a", "b")
+    check = colab_bootstrap.doctor("b/proj", network=False)["Project"]
+    assert check.status == "ok", check
+    assert f"link: {links / 'b_proj'} -> {mydrive / 'b' / 'proj'}" in check.details
+    snippet = "".join(colab_bootstrap.snippets()["cells"][1]["source"])
+    assert 'link_name="b_proj"' in snippet
+    assert (
+        colab_bootstrap.setup("b/proj", content_dir=links, gpu="ignore", link_name="b_proj")
+        is project
+    )
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "x\0", " x", "tab\t"])
+def test_a_bad_link_name_is_refused_before_anything_changes(
+    name: str, mydrive: Path, tmp_path: Path
+) -> None:
+    (mydrive / "p").mkdir()
+    links = tmp_path / "links"
+    with pytest.raises(ValueError, match="link_name must be one plain file name"):
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore", link_name=name)
+    assert not links.exists()
 
 
 def test_correct_link_is_kept_silently(mydrive: Path, tmp_path: Path) -> None:

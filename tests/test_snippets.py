@@ -308,6 +308,39 @@ def test_cli_force_on_a_file_that_cannot_be_replaced_keeps_it(
     assert os.listdir(tmp_path) == ["snips.ipynb"]
 
 
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "device"])
+def test_cli_force_replaces_only_a_regular_file(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--force onto a link, a FIFO or a device (``-o /dev/full``): refused, left as it was."""
+    target = tmp_path / "out.ipynb"
+    if kind == "symlink":
+        (tmp_path / "real.ipynb").write_text("mine")
+        target.symlink_to(tmp_path / "real.ipynb")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        try:  # the same device as /dev/full; only root may make one (as on Colab)
+            os.mknod(target, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+        except PermissionError:
+            pytest.skip("making a device node needs root")
+    before = os.lstat(target)
+    assert main(["snippet", "p", "-o", str(target), "--force"]) == 1
+    err = capsys.readouterr().err
+    assert "not a regular file, and was left as it is" in err
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino, after.st_rdev) == (
+        before.st_mode,
+        before.st_ino,
+        before.st_rdev,
+    )
+    if kind == "symlink":
+        assert (tmp_path / "real.ipynb").read_text() == "mine"
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["out.ipynb", *(["real.ipynb"] if kind == "symlink" else [])]
+    )
+
+
 def test_cli_force_on_a_new_file_just_writes_it(tmp_path: Path) -> None:
     """--force with no file there writes it like a plain run."""
     target = tmp_path / "new.ipynb"

@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         "--gpu", choices=GPU_POLICIES, default="warn", help="without a GPU: warn, fail, or skip"
     )
     setup.add_argument("--create", action="store_true", help="create the folder if missing")
+    setup.add_argument(
+        "--link-name",
+        metavar="NAME",
+        help="name of the link in the content folder (default: the project folder's name)",
+    )
     setup.add_argument("--force-remount", action="store_true", help="remount Drive on Colab")
     setup.add_argument(
         "--install",
@@ -149,6 +154,7 @@ def _run_setup(args: argparse.Namespace) -> int:
         force_remount=args.force_remount,
         create=args.create,
         install=args.install,
+        link_name=args.link_name,
     )
     print(project)
     return 0
@@ -162,15 +168,49 @@ def _run_dedupe(args: argparse.Namespace) -> int:
     return 0 if plan.ok else 1
 
 
-def _write_new(path: Path, text: str, *, force: bool) -> str | None:
-    """Write ``text`` to ``path``; return an error message instead of clobbering anything."""
-    if path.is_dir():
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _unwritable(path: Path, mode: int | None) -> str | None:
+    """Why ``path`` must not be written (``mode``: its lstat mode, None when absent), or None."""
+    if mode is not None and stat.S_ISDIR(mode):
         return f"{path} is a folder. Pass -o a file name, e.g. -o {path / 'snippets.ipynb'}."
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = next((word for test, word in _KINDS if test(mode)), "not a regular file")
+        return (
+            f"{path} is {kind}, not a regular file, and was left as it is: only a regular file "
+            "is ever replaced. Pass -o the path of a regular file."
+        )
     if not path.parent.is_dir():
         return f"cannot write {path}: the folder {path.parent} does not exist. Create it first."
+    return None
+
+
+def _write_new(path: Path, text: str, *, force: bool) -> str | None:
+    """Write ``text`` to ``path``; return an error message instead of clobbering anything.
+
+    ``force`` replaces a regular file only (a new file beside it, renamed over it): a link, a
+    FIFO or a device at ``path`` is refused, so ``-o /dev/full --force`` never turns a device
+    node into a file, and a link never redirects the write.
+    """
     try:
-        if force and path.exists():  # replaced in one step, keeping its permissions
-            write_atomic(path, text, mode=stat.S_IMODE(path.stat().st_mode))
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror or exc}."
+    problem = _unwritable(path, mode)
+    if problem is not None:
+        return problem
+    try:
+        if force and mode is not None:  # replaced in one step, keeping its permissions
+            write_atomic(path, text, mode=stat.S_IMODE(mode))
             return None
         with path.open("x", encoding="utf-8") as handle:
             handle.write(text)

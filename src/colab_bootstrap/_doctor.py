@@ -379,8 +379,11 @@ def _where_project(facts: dict[str, Any], name: str | None) -> None:
     except ColabBootstrapError as exc:
         facts["folder_error"] = str(exc)
         return
-    link = facts["link"] = _locate.link_path(
-        facts["location"].content_dir, folder, colab=facts["colab"]
+    made = SESSION.projects.get(str(folder))  # the link setup() made, whatever its name
+    link = facts["link"] = (
+        made.project.link
+        if made is not None and made.location == facts["location"]
+        else _locate.link_path(facts["location"].content_dir, folder, colab=facts["colab"])
     )
     if link is not None:
         facts["link_state"], facts["link_target"] = _link_state(link, folder)

@@ -212,12 +212,31 @@ def project_path(drive: Path, project: PurePosixPath) -> Path:
     )
 
 
-def link_path(content_dir: str | None, folder: Path, *, colab: bool) -> Path | None:
-    """Where ``setup()`` links ``folder``: ``<content_dir>/<folder name>``, or None for no link.
+def link_path(
+    content_dir: str | None, folder: Path, *, colab: bool, name: str | None = None
+) -> Path | None:
+    """Where ``setup()`` links ``folder``: ``<content_dir>/<name>``, or None for no link.
 
-    On Colab the link is always made (in ``/content`` unless ``content_dir`` says otherwise), so
-    notebooks import from a short local path; off Colab only when ``content_dir`` is given.
+    ``name`` defaults to the folder's own name. On Colab the link is always made (in
+    ``/content`` unless ``content_dir`` says otherwise), so notebooks import from a short local
+    path; off Colab only when ``content_dir`` is given.
     """
     if content_dir is None and not colab:
         return None
-    return Path(content_dir or SESSION.defaults.content_dir) / folder.name
+    return Path(content_dir or SESSION.defaults.content_dir) / (name or folder.name)
+
+
+def validate_link_name(name: object) -> str:
+    """``setup(link_name=...)``: one plain file name, or ValueError naming the rule."""
+    if (
+        not isinstance(name, str)
+        or name in ("", ".", "..")
+        or any(c in name for c in "/\\\0")
+        or not name.isprintable()
+        or name != name.strip()
+    ):
+        raise ValueError(
+            f"link_name must be one plain file name (no '/' or '\\', not '.' or '..', no "
+            f"control characters or surrounding spaces), not {name!r}; e.g. link_name='proj_b'."
+        )
+    return name

@@ -289,6 +289,7 @@ _FLAGS = {
     "force_remount": "--force-remount",
     "gpu": "--gpu",
     "install": "--install",
+    "link_name": "--link-name",
     "mountpoint": "--mountpoint",
 }
 

@@ -98,12 +98,41 @@ def _create(folder: Path) -> None:
         _log.info(__name__, "created project folder %s", folder)
 
 
-def _link(link: Path, target: Path) -> None:
-    """Make ``link`` a symlink to ``target``; re-point a link, never touch a real file."""
+def _target_gone(link: Path) -> bool:
+    """The symlink's target is gone (a vanished folder); one that cannot be read is not."""
+    try:
+        os.stat(link)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:  # e.g. a dead Drive mount: the folder may well come back
+        return False
+    return False
+
+
+def _whose(real: str) -> str:
+    """Who made the folder a link points to: a project of this session, or someone else."""
+    for record in SESSION.projects.values():
+        if os.path.realpath(record.project.path) == real:
+            return f"the project {record.project.name!r}, set up earlier in this session"
+    return "a folder linked by you or another tool"
+
+
+def _link(link: Path, target: Path, project: str) -> None:
+    """Make ``link`` a symlink to ``target``; never re-point a live link, never touch a file."""
     if link.is_symlink():
         current = os.readlink(link)
-        if current == str(target) or os.path.realpath(link) == os.path.realpath(target):
+        real = os.path.realpath(link)
+        if current == str(target) or real == os.path.realpath(target):
             return
+        if not _target_gone(link):
+            other = project.replace("/", "_") if "/" in project else f"{project}_2"
+            raise LinkConflictError(
+                f"Cannot link {link} to {target}: it already links to {current} ({_whose(real)}), "
+                "and re-pointing it would break the imports that use it, so it is left as it "
+                f"is. Give this project another link name, e.g. {option('link_name', other)}, "
+                f"or another folder for links with {option('content_dir', None)}, then "
+                f"{again()}."
+            )
         link.parent.mkdir(parents=True, exist_ok=True)
         temporary = link.with_name(f".{link.name}.colab_bootstrap-{os.getpid()}")
         if temporary.is_symlink():
@@ -111,7 +140,7 @@ def _link(link: Path, target: Path) -> None:
         os.symlink(target, temporary, target_is_directory=True)
         os.replace(temporary, link)
         warnings.warn(
-            f"{link} pointed to {current}; it now points to {target}.",
+            f"{link} pointed to {current}, which no longer exists; it now points to {target}.",
             ColabBootstrapWarning,
             stacklevel=4,  # _link, _make_importable, setup, the caller
         )
@@ -121,21 +150,29 @@ def _link(link: Path, target: Path) -> None:
         raise LinkConflictError(
             f"Cannot link {link} to {target}: a real {kind} is already there, and it is "
             "left untouched. Move or rename it (it may hold your work), or pass "
-            f"{option('content_dir', None)} another folder, then {again()}."
+            f"{option('link_name', None)} another name or {option('content_dir', None)} "
+            f"another folder, then {again()}."
         )
     link.parent.mkdir(parents=True, exist_ok=True)
     os.symlink(target, link, target_is_directory=True)
 
 
-def _make_importable(folder: Path, location: Location, *, colab: bool) -> tuple[Path | None, str]:
+def _make_importable(
+    folder: Path,
+    location: Location,
+    *,
+    colab: bool,
+    link_name: str | None,
+    project: str | None = None,
+) -> tuple[Path | None, str]:
     """Link (where the rule says), sys.path once, the import hook (byte-code out of Drive)."""
     from pathlib import Path  # noqa: PLC0415 - imported once the probes run
 
     from . import _importhook, _locate  # noqa: PLC0415
 
-    link = _locate.link_path(location.content_dir, folder, colab=colab)
+    link = _locate.link_path(location.content_dir, folder, colab=colab, name=link_name)
     if link is not None:
-        _link(link, folder)
+        _link(link, folder, folder.name if project is None else project)
     entry = str(link if link is not None else folder)
     if entry not in sys.path:
         sys.path.append(entry)
@@ -160,6 +197,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
     create: bool = False,
     autoreload: bool = True,
     install: bool = False,
+    link_name: str | None = None,
 ) -> Project:
     """Make a Drive project folder importable in this notebook, in one call.
 
@@ -182,13 +220,17 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         autoreload: turn on IPython's autoreload (mode 2) when running in IPython.
         install: pip-install the unmet requirements of the project's requirements.txt /
             pyproject.toml with this interpreter's pip (no process at all when all are met).
+        link_name: the link's name in ``content_dir``; default the project folder's own name.
+            Two projects whose folders share a name (``a/proj``, ``b/proj``) need two names.
 
     Raises:
         InvalidProjectError: a bad project name (nothing touched).
+        ValueError: a ``gpu`` policy or ``link_name`` that is not one of those described.
         DriveNotFoundError: no Drive folder off Colab.
         DriveMountError: Colab's mount failed.
         ProjectNotFoundError: the folder is missing (with close names).
-        LinkConflictError: a real file or folder holds the link path.
+        LinkConflictError: a real file or folder holds the link path, or a link there points
+            to another folder that exists (another project, or the user's own link).
         GpuNotAvailableError: ``gpu="require"`` and no GPU.
         RequirementsError: ``install=True`` and pip failed (pip's text and the fix).
     """
@@ -201,6 +243,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         gpu,
         create,
         autoreload,
+        link_name,
         os.environ.get(SESSION.defaults.drive_env),
         os.environ.get("COLAB_RELEASE_TAG"),
     )
@@ -209,6 +252,10 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         repeated = _repeat(key, location, gpu, autoreload=autoreload)
         if repeated is not None:
             return repeated
+    if link_name is not None:
+        from ._locate import validate_link_name  # noqa: PLC0415 - rare: only when given
+
+        validate_link_name(link_name)
     if gpu not in GPU_POLICIES:
         words = ", ".join(map(repr, GPU_POLICIES[:-1])) + f" or {GPU_POLICIES[-1]!r}"
         raise ValueError(f"gpu must be {words}, not {gpu!r}.")
@@ -230,7 +277,9 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
 
         installed = _requirements.install_missing(folder)
 
-    link, entry = _make_importable(folder, location, colab=colab)
+    link, entry = _make_importable(
+        folder, location, colab=colab, link_name=link_name, project=str(relative)
+    )
     reload_state = _ipython.enable_autoreload() if autoreload else "off (autoreload=False)"
     if gpu == "warn":
         gpu_result = _gpu.enforce(gpu, stacklevel=2)

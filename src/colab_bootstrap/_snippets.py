@@ -159,8 +159,8 @@ def snippets(
 
     Args:
         project: the folder relative to My Drive, as ``setup()`` takes it; default the project
-            set up last in this process, with the ``drive_dir``, ``mountpoint`` and
-            ``content_dir`` that ``setup()`` was given (``setup_options`` win).
+            set up last in this process, with the ``drive_dir``, ``mountpoint``,
+            ``content_dir`` and ``link_name`` that ``setup()`` was given (``setup_options`` win).
         install_url: what ``!pip install -q`` installs in the setup snippet.
         **setup_options: keyword arguments written into the ``setup()`` call, e.g.
             ``gpu="require"``; only ``setup()``'s own keyword arguments are accepted.
@@ -178,7 +178,11 @@ def snippets(
                 "folder, e.g. colab_bootstrap.snippets('fastai_course2')."
             )
         project = current.project.name
-        setup_options = {**_location_options(current.location), **setup_options}
+        given = _location_options(current.location)
+        link = current.project.link
+        if link is not None and link.name != current.project.path.name:
+            given["link_name"] = link.name
+        setup_options = {**given, **setup_options}
     name = str(_locate.validate_project(project))
     url = _check_install_url(install_url)
     setup_source = (
