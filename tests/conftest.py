@@ -455,7 +455,7 @@ def notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Namesp
 
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     config = Config()
-    config.HistoryManager.hist_file = ":memory:"
+    config.HistoryManager.enabled = False  # no SQLite file; the input history is kept all the same
     InteractiveShell.clear_instance()
     shell = InteractiveShell.instance(config=config)
     yield shell.user_ns
