@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
+import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -45,7 +47,8 @@ class Row:
     ours_s: float
     baseline_s: float
     baseline: str
-    target: float
+    target: float | None  # None: a context figure (not a product row), printed apart
+    spread: str = ""  # how the samples spread, where a row reports it (printed under the table)
 
     @property
     def ratio(self) -> float:
@@ -54,12 +57,20 @@ class Row:
 
     @property
     def met(self) -> bool:
-        """Whether the ratio is within the target."""
-        return self.ratio <= self.target
+        """Whether the ratio is within the target (a context figure has none)."""
+        return self.target is None or self.ratio <= self.target
 
 
 def _median(samples: list[float]) -> float:
     return statistics.median(samples)
+
+
+def _quartiles(samples: list[float], scale: float = 1.0) -> str:
+    """The first and third quartiles, as ``q1 to q3``."""
+    if len(samples) < 2:
+        return f"{samples[0] * scale:.2f}"
+    q1, _, q3 = statistics.quantiles(samples, n=4)
+    return f"{q1 * scale:.2f} to {q3 * scale:.2f}"
 
 
 def _time_call(func: Callable[[], object], repeat: int, number: int = 1) -> float:
@@ -112,6 +123,125 @@ def bench_import(repeat: int) -> Row:
         lambda: None,
     )
     return Row("import colab_bootstrap (fresh process)", ours, base, "python -c pass", 1.25)
+
+
+#: What a notebook imports after setup(): big installed packages and stdlib packages. Those
+#: absent from the venv (IPython in `nox -s bench`) are left out; the row names what it imported.
+AFTER_SETUP_IMPORTS = (
+    "IPython",
+    "requests",
+    "packaging.requirements",
+    "email.mime.multipart",
+    "xml.dom.minidom",
+)
+
+# One child process; argv: side ("plain", "setup" or "pre-fix"), the drive folder, the file
+# listing the modules setup() loaded. Only the import statement is timed.
+_AFTER_SETUP_CHILD = """\
+import importlib, json, os, sys, time
+side, drive, loaded = sys.argv[1:4]
+if sys.pycache_prefix is not None:
+    raise SystemExit(f"inherited sys.pycache_prefix {{sys.pycache_prefix!r}}")
+import colab_bootstrap
+if side != "plain":
+    colab_bootstrap.setup("proj", drive_dir=drive, gpu="ignore")
+if side == "pre-fix":  # what setup() did before commit 19795ee
+    sys.pycache_prefix = os.path.join(os.environ["XDG_CACHE_HOME"], "colab_bootstrap", "pycache")
+if not os.path.exists(loaded):
+    with open(loaded, "w") as f:
+        json.dump(sorted(sys.modules), f)
+with open(loaded) as f:
+    names = json.load(f)
+for name in names:  # both sides start the timed import with the modules setup() loaded
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+before = len(sys.modules)
+start = time.perf_counter()
+{statement}
+elapsed = time.perf_counter() - start
+print(json.dumps({{"s": elapsed, "before": before, "after": len(sys.modules)}}))
+"""
+
+
+def _after_setup_env() -> dict[str, str]:
+    """No inherited byte-code redirection: the children find the .pyc files pip would write."""
+    env = _child_env(dict(os.environ))
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    return env
+
+
+def _run_child(argv: list[str], env: dict[str, str], cache: Path) -> dict[str, float]:
+    """One fresh process with its own empty XDG_CACHE_HOME (a fresh runtime's ``~/.cache``)."""
+    cache.mkdir(parents=True)
+    proc = subprocess.run(
+        argv, env={**env, "XDG_CACHE_HOME": str(cache)}, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[3]} child failed:\n{proc.stderr}")
+    result: dict[str, float] = json.loads(proc.stdout.splitlines()[-1])
+    return result
+
+
+def bench_imports_after_setup(root: Path, repeat: int) -> list[Row]:
+    """Importing installed packages right after setup() vs without it, in fresh processes.
+
+    Guards against a process-wide byte-code setting (``sys.pycache_prefix`` before 19795ee):
+    every later import then compiled from source. Each child gets an empty cache folder, as a
+    fresh Colab runtime has, so such a setting shows up on every sample, not only the first.
+    A third side sets ``sys.pycache_prefix`` by hand after setup() as the old code did: the
+    pre-fix behaviour, printed as context, never a product row.
+    """
+    names = [n for n in AFTER_SETUP_IMPORTS if importlib.util.find_spec(n.partition(".")[0])]
+    statement = f"import {', '.join(names)}"
+    drive = root / "drive"
+    (drive / "proj").mkdir(parents=True)
+    loaded = root / "loaded.json"
+    code = _AFTER_SETUP_CHILD.format(statement=statement)
+    env = _after_setup_env()
+    caches = (root / "cache" / str(i) for i in itertools.count())
+
+    def run(side: str) -> dict[str, float]:
+        argv = [sys.executable, "-c", code, side, str(drive), str(loaded)]
+        return _run_child(argv, env, next(caches))
+
+    run("setup")  # untimed: lists what setup() loaded, writes the .pyc files pip would have
+    run("plain")
+    samples: dict[str, list[float]] = {"setup": [], "plain": [], "pre-fix": []}
+    starts: dict[str, set[float]] = {side: set() for side in samples}
+    for i in range(repeat):
+        for side in ("pre-fix", *(("setup", "plain") if i % 2 == 0 else ("plain", "setup"))):
+            result = run(side)
+            samples[side].append(result["s"])
+            starts[side].add(result["before"])
+    if starts["setup"] != starts["plain"]:
+        print(f"note: modules loaded before the timed import differ: {starts}", file=sys.stderr)
+    ours, base, old = (_median(samples[side]) for side in ("setup", "plain", "pre-fix"))
+    shown = ", ".join(names)
+    pairs = [a / b for a, b in zip(samples["setup"], samples["plain"])]
+    spread = (
+        f"quartiles: ours {_quartiles(samples['setup'], 1e3)} ms, baseline "
+        f"{_quartiles(samples['plain'], 1e3)} ms, ratio per round {_quartiles(pairs)}"
+    )
+    return [
+        Row(
+            f"imports after setup() (`import {shown}`, fresh process)",
+            ours,
+            base,
+            "the same imports without setup()",
+            1.05,
+            spread,
+        ),
+        Row(
+            "pre-fix behaviour, for context: the same imports with sys.pycache_prefix set "
+            "after setup() as before 19795ee (empty cache)",
+            old,
+            base,
+            "the same imports without setup()",
+            None,
+        ),
+    ]
 
 
 def _fake_nvidia_smi(folder: Path) -> None:
@@ -318,8 +448,23 @@ def _table(rows: list[Row]) -> str:
         f"| {row.name} | {row.ours_s * 1e3:.3f} ms | {row.baseline_s * 1e3:.3f} ms "
         f"({row.baseline}) | {row.ratio:.2f} | ≤ {row.target:g} | {'yes' if row.met else 'NO'} |"
         for row in rows
+        if row.target is not None
     ]
+    context = [row for row in rows if row.target is None]
+    if context:
+        lines += ["", "Context (not product rows, no target):", ""]
+        lines += ["| what | ours | baseline | ratio |\n|---|---:|---:|---:|"]
+        lines += [
+            f"| {row.name} | {row.ours_s * 1e3:.3f} ms | {row.baseline_s * 1e3:.3f} ms "
+            f"({row.baseline}) | {row.ratio:.2f} |"
+            for row in context
+        ]
+    lines += [f"\n{row.name}: {row.spread}" for row in rows if row.spread]
     return "\n".join(lines)
+
+
+#: The rows --only can pick, in the table's order.
+BENCHES = ("import", "imports-after-setup", "first-setup", "second-setup", "doctor", "live")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -327,19 +472,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=15, help="samples per figure")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: proves the script runs")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=BENCHES,
+        metavar="NAME",
+        help=f"run only this row (repeatable): {', '.join(BENCHES)}",
+    )
     args = parser.parse_args(argv)
     repeat = 2 if args.quick else args.repeat
     folders, per_folder, modules = (10, 10, 20) if args.quick else (1000, 10, 500)
     with tempfile.TemporaryDirectory(prefix="colab_bootstrap-bench-") as tmp:
         root = Path(tmp)
         os.environ["XDG_CACHE_HOME"] = str(root / "cache")
-        rows = [
-            bench_import(repeat),
-            bench_first_setup(root / "first", repeat),
-            bench_second_setup(root, repeat),
-            bench_doctor(root, repeat, folders, per_folder),
-            *bench_live(root, repeat, modules),
-        ]
+        benches: dict[str, Callable[[], list[Row]]] = {
+            "import": lambda: [bench_import(repeat)],
+            "imports-after-setup": lambda: bench_imports_after_setup(root / "after", repeat),
+            "first-setup": lambda: [bench_first_setup(root / "first", repeat)],
+            "second-setup": lambda: [bench_second_setup(root, repeat)],
+            "doctor": lambda: [bench_doctor(root, repeat, folders, per_folder)],
+            "live": lambda: bench_live(root, repeat, modules),
+        }
+        selected = args.only or BENCHES
+        rows = [row for name in BENCHES if name in selected for row in benches[name]()]
     import colab_bootstrap  # noqa: PLC0415
 
     print(

@@ -20,7 +20,23 @@ def test_benchmark_script_runs_in_quick_mode(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    for name in ("import colab_bootstrap", "first setup()", "second setup()", "doctor()"):
+    names = ("import colab_bootstrap", "imports after setup()", "first setup()", "second setup()")
+    for name in (*names, "doctor()", "pre-fix behaviour, for context"):
         assert name in proc.stdout
     assert "| ratio |" in proc.stdout
     assert out.read_text().startswith("[")
+
+
+def test_benchmark_only_runs_the_rows_named() -> None:
+    """`--only NAME` runs that row alone (here the cheapest one)."""
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--only", "second-setup"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "second setup()" in proc.stdout
+    assert "doctor()" not in proc.stdout
+    assert "imports after setup()" not in proc.stdout
