@@ -1,9 +1,12 @@
 """``reset()``: make every project module fresh and point the notebook's names at the new code.
 
-Drop every module of the set-up projects, import them again, and rebind the notebook's names
-(IPython's ``user_ns``, else ``__main__``) that held the old modules or objects taken from them.
-A module that fails to re-import keeps its old code, and the names bound to it keep working.
-``remount=True`` force-remounts Drive first; ``hard=True`` restarts the Colab runtime instead.
+Drop every module of the set-up projects, import them again, rebind the notebook's names
+(IPython's ``user_ns``, else ``__main__``) that an import statement bound to them
+(:mod:`._bindings` reads which from IPython's input history), and update the old functions and
+classes in place (:mod:`._inplace`), so objects made before the edit run the new code. A name
+the notebook bound any other way is never touched. A module that fails to re-import keeps its
+old code, and the names bound to it keep working. ``remount=True`` force-remounts Drive first;
+``hard=True`` restarts the Colab runtime instead.
 """
 
 from __future__ import annotations
@@ -266,9 +269,9 @@ def _drop(old: dict[str, types.ModuleType]) -> None:
         sys.modules.pop(name, None)
         parent_name, _, child = name.rpartition(".")
         parent = sys.modules.get(parent_name) if parent_name else None
-        if parent is not None and getattr(parent, child, None) is module:
+        if parent is not None and vars(parent).get(child) is module:
             delattr(parent, child)
-        file = getattr(module, "__file__", None)
+        file = vars(module).get("__file__")
         if isinstance(file, str):
             linecache.cache.pop(file, None)
     importlib.invalidate_caches()
@@ -301,7 +304,7 @@ def _reimport(
                 sys.modules[name] = module
                 parent_name, _, child = name.rpartition(".")
                 parent = sys.modules.get(parent_name) if parent_name else None
-                if parent is not None and not hasattr(parent, child):
+                if parent is not None and child not in vars(parent):
                     setattr(parent, child, module)
     return done, failed
 
@@ -431,10 +434,14 @@ def reset(*, remount: bool = False, hard: bool = False) -> ResetReport:
     """Make every project module fresh and point the notebook's names at the new code.
 
     Drops every module from the set-up project folders (packages and submodules too),
-    re-imports them, and rebinds the notebook's names: modules (``import m``,
-    ``import pkg.mod as m``) and names taken from them (``from m import f``, ``from m import *``).
-    Names the notebook rebound to something else are left alone. A module that fails to
-    re-import is listed in the report; its old code (and the names bound to it) stay in use.
+    re-imports them, and rebinds the notebook names that import statements bound (``import m``,
+    ``import pkg.mod as m``, ``from m import f``, ``from m import *``), as IPython's input
+    history shows; outside IPython only names that hold a project module. A name bound by any
+    other statement (``model = train.fit()``) is never rebound, whatever it holds. The old
+    functions and classes are then updated in place, so objects made before the edit run the
+    new code; what cannot be (a changed closure, a class whose layout changed) is listed. A
+    module that fails to re-import is listed in the report; its old code (and the names bound
+    to it) stay in use.
 
     Args:
         remount: on Colab, force-remount Drive first (after "Transport endpoint is not
@@ -446,6 +453,8 @@ def reset(*, remount: bool = False, hard: bool = False) -> ResetReport:
     Raises:
         NotOnColabError: ``hard=True`` off Colab (nothing is killed or changed).
         DriveMountError: the remount failed; no module was dropped.
+        ResetError: called while a project module is being imported (e.g. a module that calls
+            ``reset()`` at import time); nothing was dropped or remounted.
     """
     colab = _colab.on_colab()
     if hard and not colab:
@@ -455,15 +464,7 @@ def reset(*, remount: bool = False, hard: bool = False) -> ResetReport:
             "colab_bootstrap.reset() instead, or restart from your notebook's menu "
             "(Kernel > Restart), then re-run the setup cell."
         )
-    remounted = _remount(colab) if remount else "not asked"
-    if hard:  # pragma: no cover - the process ends here (tested in a subprocess)
-        _restart()
-    if not SESSION.roots.paths:
-        return ResetReport(
-            remount=remounted,
-            notes=("No project is set up in this process: call colab_bootstrap.setup() first.",),
-        )
-    old = project_modules()
+    old = project_modules() if SESSION.roots.paths else {}
     running = _importing(old)
     if SESSION.resetting or running:
         raise ResetError(
@@ -472,6 +473,14 @@ def reset(*, remount: bool = False, hard: bool = False) -> ResetReport:
             + ": a project module must not call reset() when it is imported. Nothing was "
             "dropped. Remove that call from the module and call colab_bootstrap.reset() from a "
             "notebook cell."
+        )
+    remounted = _remount(colab) if remount else "not asked"
+    if hard:  # pragma: no cover - the process ends here (tested in a subprocess)
+        _restart()
+    if not SESSION.roots.paths:
+        return ResetReport(
+            remount=remounted,
+            notes=("No project is set up in this process: call colab_bootstrap.setup() first.",),
         )
     SESSION.resetting = True
     try:
