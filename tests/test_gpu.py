@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import shlex
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -19,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import colab_bootstrap
-from colab_bootstrap import _accelerator, _gpu
+from colab_bootstrap import _accelerator, _gpu, _probe
 from colab_bootstrap._errors import ColabBootstrapWarning, GpuNotAvailableError
 from conftest import FakeNvidiaSmi, nvidia_data, write_fake_nvidia_smi
 
@@ -449,15 +452,17 @@ def test_interpreter_exits_promptly_after_a_hang(hung_fake: Callable[..., FakeNv
 def test_interpreter_exits_promptly_even_if_a_hung_child_cannot_be_found(
     hung_fake: Callable[..., FakeNvidiaSmi],
 ) -> None:
-    """A hung child that escaped GPUtil's reach keeps its thread waiting; exit is still prompt."""
+    """A hung child that escaped GPUtil's reach keeps its thread waiting; exit is still prompt.
+
+    nvidia-smi -L leaves such an orphan holding its output too, but that one stays in its
+    process group: the listing is read once nvidia-smi -L has exited, and the orphan killed.
+    """
     fake = hung_fake(query=nvidia_data("t4.csv"), listing=T4_LIST, delay=HANG, detach=True)
     exit_delay, report = _run_hung_check(fake)
     assert isinstance(report["returned"], float)
     assert report["returned"] < 1.5 + MARGIN
     assert exit_delay < MARGIN
-    assert (
-        report["reason"] == "nvidia-smi -L did not answer within 1.5s (the GPU driver seems hung)"
-    )
+    assert report["reason"] is None  # the T4 that nvidia-smi -L printed
     assert report["gputil_error"] == (
         "GPUtil did not answer within 1.5s (nvidia-smi hung); its nvidia-smi could not be "
         "stopped and is left waiting in the background"
@@ -533,6 +538,189 @@ def test_tpu_runtime_with_a_leftover_nvidia_smi(fake_nvidia_smi: MakeFake, tmp_p
     assert result.accelerator == "tpu"
     assert any("NVIDIA-SMI has failed" in note for note in result.notes)
     assert "Disconnect" not in _gpu.no_gpu_message(result)
+
+
+# --- output held open, floods, children that became other programs ------------------------------
+
+
+def _write_scripted_fake(bin_dir: Path, *, listing: str, query: str) -> FakeNvidiaSmi:
+    """An nvidia-smi whose ``-L`` and ``--query-gpu`` runs are the shell code given.
+
+    The code appends the PIDs it starts to "$PIDS", so the test can check they were ended.
+    """
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    log, pid_log = bin_dir / "nvidia-smi.calls", bin_dir / "nvidia-smi.pids"
+    script = f"""#!/bin/sh
+echo "$*" >> {shlex.quote(str(log))}
+PIDS={shlex.quote(str(pid_log))}
+export PIDS
+echo $$ >> "$PIDS"
+case "$*" in
+  *--query-gpu=*)
+{query}
+    ;;
+  -L)
+{listing}
+    ;;
+esac
+"""
+    exe = bin_dir / "nvidia-smi"
+    exe.write_text(script)
+    exe.chmod(0o755)
+    return FakeNvidiaSmi(bin_dir, log, pid_log)
+
+
+PRINT_T4 = f"printf %s {shlex.quote(T4_LIST)}"
+T4_LINE = T4_LIST.strip()
+
+
+@pytest.fixture
+def scripted_fake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., FakeNvidiaSmi]]:
+    """Factory: a scripted fake first on PATH (GPUtil's query answers nothing by default)."""
+    made: list[FakeNvidiaSmi] = []
+
+    def make(*, listing: str = PRINT_T4, query: str = "exit 9") -> FakeNvidiaSmi:
+        fake = _write_scripted_fake(tmp_path / "bin", listing=listing, query=query)
+        monkeypatch.setenv("PATH", f"{fake.bin_dir}{os.pathsep}{os.environ['PATH']}")
+        made.append(fake)
+        return fake
+
+    yield make
+    for fake in made:
+        _end(fake.pids())
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory so far, in MiB (Linux counts ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+HELD_OPEN = {
+    "sleep-in-background": f'{PRINT_T4}; sleep {HANG} & echo $! >> "$PIDS"; exit 0',
+    "subshell-prints-later": (
+        f'{PRINT_T4}; (sleep {HANG} & echo $! >> "$PIDS"; wait; echo "GPU 1: late") & exit 0'
+    ),
+}
+
+
+@pytest.mark.parametrize("listing", HELD_OPEN.values(), ids=HELD_OPEN.keys())
+def test_listing_is_read_once_nvidia_smi_exits_though_a_child_holds_its_output(
+    scripted_fake: Callable[..., FakeNvidiaSmi], listing: str
+) -> None:
+    """nvidia-smi -L exits, leaving a child on its stdout: its GPUs come now, the child is ended."""
+    fake = scripted_fake(listing=listing)
+    start = time.monotonic()
+    result = _gpu.check(timeout=3.0)
+    assert time.monotonic() - start < 1.5  # not held until the deadline
+    assert [(g.name, g.source) for g in result.gpus] == [("Tesla T4", "nvidia-smi -L")]
+    assert result.notes == ("GPUtil did not report GPU 0; nvidia-smi -L did",)
+    assert _running(fake.pids()) == []
+
+
+FLOODS = {
+    "exec-yes-gpu-line": (f"exec yes {shlex.quote(T4_LINE)}", "of output"),
+    "megabytes-then-exit": (f"{PRINT_T4}; yes junk | head -c 20000000; exit 0", "of output"),
+    "errors-forever": (f"{PRINT_T4}; exec yes 'NVML error' >&2", "of error output"),
+}
+
+
+@pytest.mark.parametrize(("listing", "what"), FLOODS.values(), ids=FLOODS.keys())
+def test_listing_output_is_capped(
+    scripted_fake: Callable[..., FakeNvidiaSmi], listing: str, what: str
+) -> None:
+    """nvidia-smi -L printing megabytes (or forever) is stopped at the cap; its GPU lines count."""
+    fake = scripted_fake(listing=listing)
+    peak = _peak_rss_mib()
+    start = time.monotonic()
+    result = _gpu.check(timeout=3.0)
+    assert time.monotonic() - start < 1.5
+    assert _peak_rss_mib() - peak < 64
+    assert [(g.index, g.name, g.source) for g in result.gpus] == [(0, "Tesla T4", "nvidia-smi -L")]
+    cut = f"nvidia-smi -L printed more than {64 if what == 'of output' else 4} KiB {what}, so it"
+    assert [note for note in result.notes if note.startswith(cut)] == [
+        f"{cut} was stopped and the rest left unread"
+    ]
+    assert all(len(note) < 400 for note in result.notes)
+    assert _running(fake.pids()) == []
+
+
+def _kernel_lists_children_and_io() -> bool:
+    """Whether /proc lists a thread's children and a process's I/O counts (Linux, usually)."""
+    me = f"/proc/{os.getpid()}"
+    return (
+        Path(me, "io").exists()
+        and Path(me, "task", str(threading.get_native_id()), "children").exists()
+    )
+
+
+needs_children_listed = pytest.mark.skipif(
+    not _kernel_lists_children_and_io(),
+    reason="this kernel does not list a thread's children or a process's I/O in /proc",
+)
+
+QUERY_FLOODS = {
+    "exec-yes": "exec yes 'GPU flood'",
+    "child-floods": 'yes flood & echo $! >> "$PIDS"; wait',
+}
+
+
+@needs_children_listed
+@pytest.mark.parametrize("query", QUERY_FLOODS.values(), ids=QUERY_FLOODS.keys())
+def test_gputil_nvidia_smi_that_floods_is_stopped(
+    scripted_fake: Callable[..., FakeNvidiaSmi], query: str
+) -> None:
+    """GPUtil reads all its nvidia-smi prints: past 1 MiB it is killed, long before the deadline."""
+    fake = scripted_fake(query=query)
+    peak = _peak_rss_mib()
+    start = time.monotonic()
+    result = _gpu.check(timeout=3.0)
+    assert time.monotonic() - start < 1.5
+    assert [(g.name, g.source) for g in result.gpus] == [("Tesla T4", "nvidia-smi -L")]
+    assert result.gputil_error == "GPUtil's nvidia-smi printed more than 1 MiB, so it was stopped"
+    assert len(fake.queries()) == 1
+    assert _running(fake.pids()) == []
+    assert _peak_rss_mib() - peak < 512
+
+
+@needs_children_listed
+def test_gputil_nvidia_smi_that_became_another_program_is_stopped_with_its_children(
+    scripted_fake: Callable[..., FakeNvidiaSmi],
+) -> None:
+    """A hung query that exec'd away from nvidia-smi's name, with child and grandchild: all end."""
+    fake = scripted_fake(
+        query=(
+            f'sh -c \'sleep {HANG} & echo $! >> "$PIDS"; wait\' & echo $! >> "$PIDS"\n'
+            f"exec sleep {HANG + 1}"
+        )
+    )
+    start = time.monotonic()
+    result = _gpu.check(timeout=2.0)
+    assert time.monotonic() - start < 2.0 + 1.5
+    assert [(g.name, g.source) for g in result.gpus] == [("Tesla T4", "nvidia-smi -L")]
+    assert result.gputil_error == (
+        "GPUtil did not answer within 2s (nvidia-smi hung); its nvidia-smi was stopped"
+    )
+    assert len(fake.pids()) == 4  # -L; the query, its sh child and that one's sleep
+    assert _running(fake.pids()) == []
+
+
+def test_gputil_nvidia_smi_is_stopped_at_the_deadline_before_anyone_asks(
+    scripted_fake: Callable[..., FakeNvidiaSmi], tmp_path: Path
+) -> None:
+    """setup() collects the check late (after Drive): GPUtil's hung child still ends on time."""
+    fake = scripted_fake(query=f'sleep {HANG} & echo $! >> "$PIDS"; wait')
+    probes = _probe.Probes(1.0)
+    time.sleep(1.0)
+    assert _running(fake.pids()) == []  # waits up to 2s for them to end
+    result = _accelerator.collect(
+        probes, tpu_device_globs=(str(tmp_path / "dev" / "accel*"),), tpu_modules=()
+    )
+    assert [(g.name, g.source) for g in result.gpus] == [("Tesla T4", "nvidia-smi -L")]
+    assert result.gputil_error == (
+        "GPUtil did not answer within 1s (nvidia-smi hung); its nvidia-smi was stopped"
+    )
 
 
 # --- once per process -----------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """What the accelerator is: the GPU probes' answers read into ``Gpu`` records, or why there is none.
 
-``nvidia-smi -L`` is parsed strictly (GPUs only from exit code 0 and whole GPU lines); GPUtil's
-objects give memory and driver where it answered; the listing fills in every GPU GPUtil failed
-on, hung on or silently dropped. Without a GPU, device files and installed packages tell a TPU
-runtime from a CPU one, and the reason is kept for the advice.
+``nvidia-smi -L`` is parsed strictly (GPUs only from whole GPU lines, and from exit code 0 or
+output cut at its cap); GPUtil's objects give memory and driver where it answered; the listing
+fills in every GPU GPUtil failed on, hung on or silently dropped. Without a GPU, device files
+and installed packages tell a TPU runtime from a CPU one, and the reason is kept for the advice.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ __all__ = ["Accelerator", "Gpu", "GpuCheck", "Source", "collect"]
 _LIST_LINE = re.compile(r"GPU (\d+): (\S(?:.*\S)?) \(UUID: (GPU-[0-9A-Fa-f-]+)\)")
 _MIG_LINE = re.compile(r"MIG \S+\s+Device\s+\d+: \(UUID: MIG-[^)]*\)")
 _UNKNOWN = frozenset({"", "[N/A]", "[Not Supported]", "N/A"})
+_MAX_ODD = 3  # unexpected lines of nvidia-smi -L kept for the note
 
 #: Which probe described a GPU.
 Source = Literal["GPUtil", "nvidia-smi -L"]
@@ -102,31 +103,39 @@ class GpuCheck(Rendered):
 
 @dataclass(frozen=True)
 class _Listing:
-    """What ``nvidia-smi -L`` said: the GPUs, or the problem; unexpected lines kept."""
+    """What ``nvidia-smi -L`` said: the GPUs, or the problem; unexpected lines kept, and the cut."""
 
     gpus: tuple[Gpu, ...] = ()
     problem: str | None = None
     unexpected: tuple[str, ...] = ()
+    cut: str | None = None
 
 
-def _parse_listing(code: int, out: bytes, err: bytes) -> _Listing:
-    """Parse ``nvidia-smi -L`` strictly: GPUs only from exit code 0 and whole GPU lines."""
+def _parse_listing(code: int | None, out: bytes, err: bytes, cut: str | None = None) -> _Listing:
+    """Parse ``nvidia-smi -L`` strictly: GPUs only from exit code 0 and whole GPU lines.
+
+    ``code`` None: nvidia-smi was stopped for printing too much before it ended (``cut`` says
+    so, and is kept); the whole lines it printed until then are read as with exit code 0. A GPU
+    index listed again is an unexpected line; only the first few of those are kept.
+    """
     text = out.decode("utf-8", "replace")
     said = short(text) or short(err.decode("utf-8", "replace")) or "no output"
-    if code != 0:
-        return _Listing(problem=f"nvidia-smi -L failed with exit code {code}: {said}")
-    found: list[Gpu] = []
+    if code is not None and code != 0:
+        return _Listing(problem=f"nvidia-smi -L failed with exit code {code}: {said}", cut=cut)
+    found: dict[int, Gpu] = {}
     unexpected: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
         match = _LIST_LINE.fullmatch(line)
-        if match:
-            found.append(Gpu(int(match[1]), match[2], match[3]))
+        if match and int(match[1]) not in found:
+            found[int(match[1])] = Gpu(int(match[1]), match[2], match[3])
         elif line and not _MIG_LINE.fullmatch(line):
             unexpected.append(short(line))
+    if len(unexpected) > _MAX_ODD:
+        unexpected[_MAX_ODD:] = [f"and {len(unexpected) - _MAX_ODD} more lines"]
     if not found:
-        return _Listing(problem=f"nvidia-smi -L listed no GPU: {said}")
-    return _Listing(tuple(found), None, tuple(unexpected))
+        return _Listing(problem=f"nvidia-smi -L listed no GPU: {said}", cut=cut)
+    return _Listing(tuple(found.values()), None, tuple(unexpected), cut)
 
 
 # --- GPUtil --------------------------------------------------------------------------------
@@ -231,6 +240,8 @@ def _combine(
     by_index.update((gpu.index, gpu) for gpu in missed)
     if listing.unexpected:
         notes.append("nvidia-smi -L also printed: " + " | ".join(listing.unexpected))
+    if listing.cut:
+        notes.append(listing.cut)
     if by_index:
         found = tuple(by_index[index] for index in sorted(by_index))
         if listing.problem:

@@ -1,13 +1,27 @@
 """The two GPU probes, started first and cheaply: ``nvidia-smi -L`` and ``GPUtil.getGPUs()``.
 
-They run side by side under one deadline:
+They run side by side under one deadline, and neither may outlast it or fill memory:
 
 - ``nvidia-smi -L`` (index, name, UUID), run in its own session and parsed strictly. It is the
   presence test: it fills in every GPU that GPUtil failed on, hung on or silently dropped.
-- GPUtil's ``getGPUs()`` (name, memory, driver). GPUtil 1.4.0 runs ``nvidia-smi`` with no timeout
-  and parses error text as data, so it runs in a daemon thread, everything it raises is kept as
-  text, and when it does not answer in time its ``nvidia-smi`` (and that process's children) are
-  found through ``/proc`` and killed.
+  Its output is read as it comes, at most 64 KiB (and 4 KiB of errors): past that its process
+  group is killed and the whole lines read so far are what it said, with a note that it was
+  cut. Once nvidia-smi itself has exited, a process it left holding its output gets a tenth of
+  a second, then the group is killed: the GPUs printed are not held back until the deadline.
+- GPUtil's ``getGPUs()`` (name, memory, driver). GPUtil 1.4.0 runs ``nvidia-smi`` with no
+  timeout, reads all it prints into memory and parses error text as data, so it runs in a
+  daemon thread and everything it raises is kept as text. A second daemon thread watches the
+  nvidia-smi that GPUtil's thread started, whatever program it has since become (``/proc``
+  lists a thread's own children; where it does not, this process's children running
+  ``nvidia-smi --query-gpu`` are taken), and kills it and its children once they have written
+  more than 1 MiB, or at the deadline, whether or not the answer was asked for yet. GPUtil's
+  pipe is out of reach, so what GPUtil reads is bounded by what is written between two looks,
+  5 ms apart: tens of MiB at pipe speed, a few times that once GPUtil has split it into lines.
+  Only a child that exited and left an orphan of its own holding the pipe escapes: GPUtil's
+  thread then waits on in the background. nvidia-smi is not killed merely because ``-L``
+  answered first: where persistence mode is off every nvidia-smi start initialises the driver
+  (seconds on some GPUs), so a query a little slower than the listing is normal and its memory
+  figures are worth the wait; output is what costs memory, and output is watched directly.
 
 Starting them needs only the standard library's light modules, so ``setup()`` starts them
 before it imports anything else: nvidia-smi answers while Drive is mounted and the folder linked.
@@ -19,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -40,11 +55,18 @@ __all__ = [
 DEFAULT_TIMEOUT = 5.0
 """Seconds the whole check may take (GPUtil and ``nvidia-smi -L`` run side by side)."""
 
-#: Where processes are listed, to find GPUtil's hung nvidia-smi.
+#: Where processes are listed, to find GPUtil's nvidia-smi.
 PROC_DIR = "/proc"
 
 
 _GRACE = 0.5  # seconds allowed for killed processes to go and their pipes to close
+_LINGER = 0.1  # seconds to read on after nvidia-smi -L exited, while its output is held open
+_EXIT_POLL = 0.02  # seconds between looks at whether nvidia-smi -L has exited
+_WATCH_POLL = 0.005  # seconds between looks at what GPUtil's nvidia-smi has written
+_LIST_CAP = 64 * 1024  # bytes of nvidia-smi -L output read at most
+_ERR_CAP = 4 * 1024  # bytes of its error output read at most
+_QUERY_CAP = 1024 * 1024  # bytes GPUtil's nvidia-smi may write before it is killed
+_MAX_TREE = 64  # processes looked at below GPUtil's nvidia-smi when counting what they wrote
 _QUERY_FLAG = b"--query-gpu="  # in the command line of the nvidia-smi that GPUtil runs
 _MAX_TEXT = 300
 
@@ -79,8 +101,66 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+def _exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether the process has ended, left unreaped where the platform allows.
+
+    Unreaped, its PID stays taken, so killing its process group cannot reach a newcomer.
+    """
+    if proc.returncode is not None:
+        return True
+    waitid = getattr(os, "waitid", None)
+    if waitid is None:
+        return proc.poll() is not None
+    try:
+        return waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except OSError:  # reaped by someone else: let Popen find out
+        return proc.poll() is not None
+
+
+class _Pipes:
+    """Pipes read as they fill, each up to its cap in bytes: ``full`` is the one that went past."""
+
+    def __init__(self, caps: dict[int, int]) -> None:
+        self.caps = caps
+        self.data = {fd: bytearray() for fd in caps}
+        self.full: int | None = None
+        self._selector = selectors.DefaultSelector()
+        for fd in caps:
+            self._selector.register(fd, selectors.EVENT_READ)
+
+    def open(self) -> bool:
+        """Whether more may be read: a pipe is still open and none went past its cap."""
+        return self.full is None and bool(self._selector.get_map())
+
+    def read(self, wait: float) -> bool:
+        """Read what has come, waiting up to ``wait`` seconds for it; False if nothing came."""
+        ready = self._selector.select(wait)
+        for key, _ in ready:
+            fd, cap = key.fd, self.caps[key.fd]
+            try:
+                chunk = os.read(fd, cap + 1 - len(self.data[fd]))
+            except OSError:  # unreadable after all: as good as closed
+                chunk = b""
+            if not chunk:
+                self._selector.unregister(fd)
+                continue
+            self.data[fd] += chunk
+            if len(self.data[fd]) > cap:
+                del self.data[fd][cap:]
+                self.full = fd
+                break
+        return bool(ready)
+
+    def close(self) -> None:
+        self._selector.close()
+
+
 class ListRun:
-    """``nvidia-smi -L`` started in its own session, so a hang is ended with its children."""
+    """``nvidia-smi -L`` in its own session, so a hang is ended with its children.
+
+    Its output is read as it comes, each pipe up to its cap, and not waited on once
+    nvidia-smi itself has exited and ``_LINGER`` has passed.
+    """
 
     def __init__(self, smi: str) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
@@ -96,19 +176,76 @@ class ListRun:
         except (OSError, ValueError) as exc:
             self.error = f"nvidia-smi could not be run: {error_text(exc)}"
 
-    def finish(self, deadline: float, timeout: float) -> tuple[int, bytes, bytes] | str:
-        """(exit code, stdout, stderr), or the problem as a sentence."""
+    def finish(
+        self, deadline: float, timeout: float
+    ) -> tuple[int | None, bytes, bytes, str | None] | str:
+        """(exit code, stdout, stderr, why the output was cut), or the problem as a sentence.
+
+        The exit code is None when nvidia-smi was stopped for printing too much before it
+        ended; the cut (None when all was read) says so in a sentence.
+        """
         if self.proc is None:
             return self.error or "nvidia-smi could not be run"
-        proc = self.proc
+        proc, stdout, stderr = self.proc, self.proc.stdout, self.proc.stderr
+        if stdout is None or stderr is None:  # never: both are pipes
+            return "nvidia-smi -L could not be read"
+        out_fd, err_fd = stdout.fileno(), stderr.fileno()
+        pipes = _Pipes({out_fd: _LIST_CAP, err_fd: _ERR_CAP})
         try:
-            out, err = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _kill_group(proc.pid)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.communicate(timeout=_GRACE)  # reap; a process stuck in the driver stays
+            exited = _read_until_done(proc, pipes, deadline)
+        finally:
+            pipes.close()
+            stdout.close()
+            stderr.close()
+        if exited is None:
             return f"nvidia-smi -L did not answer within {timeout:g}s (the GPU driver seems hung)"
-        return proc.returncode, out, err
+        out, err, cut = bytes(pipes.data[out_fd]), bytes(pipes.data[err_fd]), None
+        if pipes.full is not None:
+            what = "output" if pipes.full == out_fd else "error output"
+            cut = (
+                f"nvidia-smi -L printed more than {pipes.caps[pipes.full] // 1024} KiB of "
+                f"{what}, so it was stopped and the rest left unread"
+            )
+        if pipes.full == out_fd or not exited:
+            out = out[: out.rfind(b"\n") + 1]  # a line cut short is no line
+        return (proc.returncode if exited else None), out, err, cut
+
+
+def _read_until_done(proc: subprocess.Popen[bytes], pipes: _Pipes, deadline: float) -> bool | None:
+    """Read ``proc``'s pipes until it is done; whether it exited by itself, None if it hung.
+
+    Done: its pipes are closed and it has exited; or it has exited and what it left holding
+    its pipes had ``_LINGER`` to finish (its group is then killed); or a pipe went past its cap
+    (its group is killed). None: still running at the deadline (its group is killed).
+    """
+    exited_at: float | None = None
+    while pipes.open():
+        now = time.monotonic()
+        if exited_at is None and _exited(proc):
+            exited_at = now
+        end = deadline if exited_at is None else min(deadline, exited_at + _LINGER)
+        if now >= end:
+            break
+        pipes.read(min(end - now, _EXIT_POLL))
+    exited = exited_at is not None or _exited(proc)
+    while not exited and pipes.full is None and time.monotonic() < deadline:
+        time.sleep(_EXIT_POLL)  # both pipes closed, yet still running
+        exited = _exited(proc)
+    if not exited and pipes.full is None:
+        _kill_group(proc.pid)
+        _reap(proc)
+        return None
+    if pipes.open() or pipes.full is not None or not exited:
+        _kill_group(proc.pid)  # it, stopped for printing too much, or what it left behind
+        while pipes.open() and pipes.read(0):  # what they printed before the kill
+            pass
+    _reap(proc)
+    return exited
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(_GRACE)  # a process stuck in the driver stays
 
 
 def _find_executable(executable: str, path: str | None = None) -> str | None:
@@ -151,13 +288,18 @@ class GputilRun:
     GPUtil is imported here, in the caller's thread, never in the worker: an import running
     in a thread while the caller imports too can deadlock on the import locks (seen with
     setuptools' distutils hook, which GPUtil's ``from distutils import spawn`` goes through).
+    A second daemon thread watches the nvidia-smi the worker starts and kills it once it has
+    written more than ``_QUERY_CAP`` bytes, or at ``deadline``; ``stopped`` then says which.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float) -> None:
         self.found: list[object] = []
         self.error: str | None = None
+        self.stopped: str | None = None  # "flooded" or "hung", set by the watch
+        self.killed = False  # whether the watch found GPUtil's nvidia-smi to kill
         self._cancelled = threading.Event()
         self.thread: threading.Thread | None = None
+        self._watch: threading.Thread | None = None
         try:
             gputil = import_gputil()
         except Exception as exc:  # noqa: BLE001 - any failure to import means: use nvidia-smi -L
@@ -167,6 +309,13 @@ class GputilRun:
             target=self._run, args=(gputil,), name="colab_bootstrap-GPUtil", daemon=True
         )
         self.thread.start()
+        self._watch = threading.Thread(
+            target=self._guard,
+            args=(self.thread, deadline),
+            name="colab_bootstrap-GPUtil-watch",
+            daemon=True,
+        )
+        self._watch.start()
 
     def _run(self, gputil: object) -> None:
         try:
@@ -176,21 +325,81 @@ class GputilRun:
         except Exception as exc:  # noqa: BLE001 - GPUtil parses error text as data
             self.error = f"GPUtil failed: {error_text(exc)}"
 
+    def _guard(self, worker: threading.Thread, deadline: float) -> None:
+        """Kill the worker's nvidia-smi once it wrote more than ``_QUERY_CAP``, or at deadline."""
+        while worker.is_alive():
+            children = _thread_children(worker.native_id)
+            if time.monotonic() >= deadline:
+                self.stopped = "hung"
+            elif children and _written(children) > _QUERY_CAP:
+                self.stopped = "flooded"
+            else:
+                worker.join(min(_WATCH_POLL, max(0.0, deadline - time.monotonic())))
+                continue
+            self._cancelled.set()
+            self.killed = _kill_tree(_query_children() if children is None else children)
+            return
+
     def finish(self, deadline: float, timeout: float) -> tuple[list[object], str | None]:
         """Wait until the deadline; return GPUtil's GPU objects and the error (a hang is one)."""
-        if self.thread is None:
+        if self.thread is None or self._watch is None:
             return self.found, self.error
-        self.thread.join(max(0.0, deadline - time.monotonic()))
-        if not self.thread.is_alive():
+        self._watch.join(max(0.0, deadline - time.monotonic()) + _GRACE)
+        if self.stopped is None and not self.thread.is_alive():
             return self.found, self.error
-        self._cancelled.set()
-        killed = _kill_query_children()
         self.thread.join(_GRACE)
+        gone = self.killed and not self.thread.is_alive()
+        if self.stopped == "flooded":
+            return [], f"GPUtil's nvidia-smi printed more than {_QUERY_CAP // 2**20} MiB, so " + (
+                "it was stopped" if gone else "it was stopped, but GPUtil still waits on its output"
+            )
         return [], f"GPUtil did not answer within {timeout:g}s (nvidia-smi hung); " + (
             "its nvidia-smi was stopped"
-            if killed and not self.thread.is_alive()
+            if gone
             else "its nvidia-smi could not be stopped and is left waiting in the background"
         )
+
+
+def _read_proc(pid: int, *names: str) -> bytes:
+    """A file of process ``pid`` in PROC_DIR (empty if unreadable or gone)."""
+    try:
+        with open(os.path.join(PROC_DIR, str(pid), *names), "rb") as file:
+            return file.read()
+    except OSError:
+        return b""
+
+
+def _thread_children(tid: int | None) -> list[int] | None:
+    """The processes that thread ``tid`` of this process started; None where none are listed.
+
+    The kernel lists them in PROC_DIR whatever they became, an exec included, until they
+    are reaped; it does so since Linux 3.5 if built with CONFIG_PROC_CHILDREN.
+    """
+    if tid is None:
+        return None
+    try:
+        path = os.path.join(PROC_DIR, str(os.getpid()), "task", str(tid), "children")
+        with open(path, "rb") as listing:
+            return [int(pid) for pid in listing.read().split()]
+    except (OSError, ValueError):
+        return None
+
+
+def _written(roots: list[int]) -> int:
+    """Bytes written by ``roots``, their live descendants, and the ones they have reaped."""
+    total = 0
+    tree = list(roots)
+    for pid in tree:  # grows while walking: children, grandchildren, ...
+        for line in _read_proc(pid, "io").splitlines():
+            name, _, value = line.partition(b":")
+            if name == b"wchar" and value.strip().isdigit():
+                total += int(value)
+        if len(tree) < _MAX_TREE:
+            with contextlib.suppress(OSError):
+                for tid in os.listdir(os.path.join(PROC_DIR, str(pid), "task")):
+                    children = _read_proc(pid, "task", tid, "children").split()
+                    tree.extend(int(child) for child in children if child.isdigit())
+    return total
 
 
 def _process_table() -> dict[int, int]:
@@ -209,23 +418,27 @@ def _process_table() -> dict[int, int]:
     return table
 
 
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(os.path.join(PROC_DIR, str(pid), "cmdline"), "rb") as cmdline:
-            return cmdline.read()
-    except OSError:
-        return b""
+def _query_children() -> list[int]:
+    """This process's children running ``nvidia-smi --query-gpu``: GPUtil's, most likely.
+
+    Only where threads' children are not listed: a child that has since become another
+    program (or died, its own children left running) is not found this way.
+    """
+    me = os.getpid()
+    return [
+        pid
+        for pid, ppid in _process_table().items()
+        if ppid == me and _QUERY_FLAG in _read_proc(pid, "cmdline")
+    ]
 
 
-def _kill_query_children() -> bool:
-    """SIGKILL the hung ``nvidia-smi --query-gpu`` children of this process, and theirs.
+def _kill_tree(roots: list[int]) -> bool:
+    """SIGKILL ``roots`` and all their descendants; whether there was any root to kill.
 
     GPUtil starts nvidia-smi in our own process group with no handle for us, so its
-    process tree is found through PROC_DIR. Returns whether any such child was found.
+    process tree is found through PROC_DIR.
     """
     table = _process_table()
-    me = os.getpid()
-    roots = [pid for pid, ppid in table.items() if ppid == me and _QUERY_FLAG in _cmdline(pid)]
     doomed = list(roots)
     for parent in doomed:  # grows while walking: children, grandchildren, ...
         doomed.extend(pid for pid, ppid in table.items() if ppid == parent)
@@ -242,4 +455,4 @@ class Probes:
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
         self.smi, self.missing = find_nvidia_smi()
-        self.runs = (ListRun(self.smi), GputilRun()) if self.smi is not None else None
+        self.runs = (ListRun(self.smi), GputilRun(self.deadline)) if self.smi is not None else None
