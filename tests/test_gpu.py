@@ -613,7 +613,7 @@ def test_listing_is_read_once_nvidia_smi_exits_though_a_child_holds_its_output(
     fake = scripted_fake(listing=listing)
     start = time.monotonic()
     result = _gpu.check(timeout=3.0)
-    assert time.monotonic() - start < 1.5  # not held until the deadline
+    assert time.monotonic() - start < 2.5  # not held until the 3 s deadline
     assert [(g.name, g.source) for g in result.gpus] == [("Tesla T4", "nvidia-smi -L")]
     assert result.notes == ("GPUtil did not report GPU 0; nvidia-smi -L did",)
     assert _running(fake.pids()) == []
@@ -635,7 +635,7 @@ def test_listing_output_is_capped(
     peak = _peak_rss_mib()
     start = time.monotonic()
     result = _gpu.check(timeout=3.0)
-    assert time.monotonic() - start < 1.5
+    assert time.monotonic() - start < 2.5  # well before the 3 s deadline
     assert _peak_rss_mib() - peak < 64
     assert [(g.index, g.name, g.source) for g in result.gpus] == [(0, "Tesla T4", "nvidia-smi -L")]
     cut = f"nvidia-smi -L printed more than {64 if what == 'of output' else 4} KiB {what}, so it"
@@ -676,7 +676,7 @@ def test_gputil_nvidia_smi_that_floods_is_stopped(
     peak = _peak_rss_mib()
     start = time.monotonic()
     result = _gpu.check(timeout=3.0)
-    assert time.monotonic() - start < 1.5
+    assert time.monotonic() - start < 2.5  # well before the 3 s deadline
     assert [(g.name, g.source) for g in result.gpus] == [("Tesla T4", "nvidia-smi -L")]
     assert result.gputil_error == "GPUtil's nvidia-smi printed more than 1 MiB, so it was stopped"
     assert len(fake.queries()) == 1

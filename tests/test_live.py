@@ -7,6 +7,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import runpy
 import shutil
 import signal
 import subprocess
@@ -631,6 +632,18 @@ def test_loading_a_project_module_by_hand_never_marks_the_imported_one_fresh(
     second = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(second)  # a second copy, of the edited file
     assert second.helper() == "h-new"
+    assert reasons(colab_bootstrap.stale()) == {("helpers", "changed")}
+    assert runpy.run_module("helpers")["helper"]() == "h-new"  # runs the file, imports nothing
+    assert reasons(colab_bootstrap.stale()) == {("helpers", "changed")}
+
+
+def test_a_reload_that_fails_leaves_the_module_stale(proj: Path, notebook: Namespace) -> None:
+    """importlib.reload (what autoreload does) of a file that raises keeps it reported."""
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import helpers")
+    edit(proj / "helpers.py", "def helper", "raise RuntimeError('half-synced')\ndef helper")
+    with pytest.raises(RuntimeError, match="half-synced"):
+        importlib.reload(sys.modules["helpers"])
     assert reasons(colab_bootstrap.stale()) == {("helpers", "changed")}
 
 
