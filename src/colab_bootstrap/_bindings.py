@@ -18,8 +18,10 @@ and follows where each name may have been bound last:
 - imports inside a function bind its locals, not the notebook's, and are ignored; a name a
   function declares ``global`` may be rebound by any call of it, so it counts as the user's.
 
-A cell that does not parse never ran and is skipped. A cell that cannot be read (too large or too
-deep to parse) makes the whole analysis unknown: the caller then rebinds module names only.
+A cell that does not parse (a syntax error, or nesting too deep for the parser) never ran, since
+IPython parses a cell the same way before it runs it, and is skipped. A cell too large to read
+(over ``MAX_CELL`` characters) makes the whole analysis unknown: the caller then rebinds module
+names only.
 """
 
 from __future__ import annotations
@@ -213,10 +215,8 @@ def analyse(cells: Iterable[object], star_names: Callable[[str], Iterable[str] |
             return Analysis({}, (), complete=False)
         try:
             tree = ast.parse(cell)
-        except SyntaxError:
-            continue  # a cell that does not parse never ran
-        except (RecursionError, MemoryError, ValueError):
-            return Analysis({}, (), complete=False)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue  # IPython parses a cell the same way before running it: this one never ran
         try:
             state = reader.block(tree.body, state)
         except RecursionError:  # nesting deeper than the interpreter can follow

@@ -234,8 +234,9 @@ def _plan(namespace: dict[str, Any], old: dict[str, types.ModuleType], shell: An
         if not analysis.complete:
             analysis = None
             notes.append(
-                "A notebook cell is too large or too deeply nested to read, so only names bound "
-                "to project modules themselves were rebound."
+                f"A notebook cell is too large to read (over {_bindings.MAX_CELL:,} characters), "
+                "so how names were bound is unknown: only names bound to project modules "
+                "themselves were rebound."
             )
     elif shell is not None:
         notes.append(
