@@ -363,7 +363,7 @@ def _update_in_place(
 ) -> tuple[list[str], list[str]]:
     updated: list[str] = []
     problems: list[str] = []
-    for name in fresh:
+    for name in (n for n in old if n in fresh):  # in sys.modules order: the report is stable
         result = _inplace.update_module(old[name], sys.modules[name])
         updated += result.updated
         problems += result.not_updated

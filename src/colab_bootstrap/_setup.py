@@ -163,7 +163,7 @@ def _make_importable(
     *,
     colab: bool,
     link_name: str | None,
-    project: str | None = None,
+    project: str,
 ) -> tuple[Path | None, str]:
     """Link (where the rule says), sys.path once, the import hook (byte-code out of Drive)."""
     from pathlib import Path  # noqa: PLC0415 - imported once the probes run
@@ -172,15 +172,15 @@ def _make_importable(
 
     link = _locate.link_path(location.content_dir, folder, colab=colab, name=link_name)
     if link is not None:
-        _link(link, folder, folder.name if project is None else project)
+        _link(link, folder, project)
     entry = str(link if link is not None else folder)
     if entry not in sys.path:
         sys.path.append(entry)
-    _importhook.watch([Path(entry), folder.resolve()], bytecode_folder())
+    _importhook.watch([Path(entry), folder.resolve()], _bytecode_folder())
     return link, entry
 
 
-def bytecode_folder() -> str:
+def _bytecode_folder() -> str:
     """The local folder for project byte-code: ``$XDG_CACHE_HOME`` or ``~/.cache``, then ours."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(os.path.abspath(cache), "colab_bootstrap", "pycache")
