@@ -15,7 +15,13 @@ __all__ = [
     "ProjectNotFoundError",
     "RequirementsError",
     "ResetError",
+    "describe",
 ]
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as a report line names it: ``Type: message``."""
+    return f"{type(exc).__name__}: {exc}"
 
 
 class ColabBootstrapError(Exception):

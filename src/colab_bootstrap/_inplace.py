@@ -27,6 +27,8 @@ from __future__ import annotations
 import types
 from typing import Any, NamedTuple
 
+from ._errors import describe
+
 __all__ = ["InPlace", "update_module"]
 
 _MISSING = object()
@@ -43,10 +45,6 @@ class InPlace(NamedTuple):
 
     updated: tuple[str, ...]
     not_updated: tuple[str, ...]
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _update_function(old: types.FunctionType, new: types.FunctionType) -> str | None:
@@ -71,7 +69,7 @@ def _update_function(old: types.FunctionType, new: types.FunctionType) -> str | 
                 continue
             old_cell.cell_contents = value
     except (AttributeError, TypeError, ValueError) as exc:
-        return _describe(exc)
+        return describe(exc)
     return None
 
 
@@ -197,7 +195,7 @@ class _Updater:
             else:
                 setattr(cls, name, value)
         except (AttributeError, TypeError) as exc:
-            self.problems.append(f"{where}.{name}: {_describe(exc)}")
+            self.problems.append(f"{where}.{name}: {describe(exc)}")
 
     def _method(self, where: str, old: object, new: object, depth: int) -> bool:
         """Patch a method (plain, class or static) or a nested class in place."""
@@ -233,5 +231,5 @@ def update_module(old: types.ModuleType, new: types.ModuleType) -> InPlace:
                 updater.updated.append(f"{name}.{attr}")
         old_vars.update({k: v for k, v in new_vars.items() if not k.startswith("__")})
     except Exception as exc:  # noqa: BLE001 - reported: reset() never stops half-way
-        updater.problems.append(f"{name}: {_describe(exc)}")
+        updater.problems.append(f"{name}: {describe(exc)}")
     return InPlace(tuple(updater.updated), tuple(updater.problems))

@@ -42,6 +42,8 @@ import time
 import types
 import warnings
 
+from ._errors import describe
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "PROC_DIR",
@@ -79,7 +81,7 @@ def short(text: str) -> str:
 
 def error_text(exc: BaseException) -> str:
     """``Type: message``, shortened."""
-    return short(f"{type(exc).__name__}: {exc}")
+    return short(describe(exc))
 
 
 def find_nvidia_smi() -> tuple[str | None, str]:

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import _bindings, _colab, _inplace, _ipython
-from ._errors import ColabBootstrapWarning, DriveMountError, NotOnColabError, ResetError
+from ._errors import (
+    ColabBootstrapWarning,
+    DriveMountError,
+    NotOnColabError,
+    ResetError,
+    describe,
+)
 from ._importhook import project_modules
 from ._render import Rendered
 from ._session import SESSION
@@ -278,10 +284,6 @@ def _drop(old: dict[str, types.ModuleType]) -> None:
     importlib.invalidate_caches()
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
 def _reimport(
     old: dict[str, types.ModuleType],
 ) -> tuple[list[str], list[ResetFailure]]:
@@ -296,7 +298,7 @@ def _reimport(
             try:
                 importlib.import_module(name)
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported, never raised
-                failed.append(ResetFailure(name, _describe(exc)))
+                failed.append(ResetFailure(name, describe(exc)))
             else:
                 done.append(name)
     finally:
@@ -338,7 +340,7 @@ def _rebind(
         try:
             done = _rebind_one(namespace, binding, target, fresh)
         except Exception as exc:  # noqa: BLE001 - reported: reset() never stops half-way
-            kept.append(f"{binding.name}: old {target} (rebinding failed: {_describe(exc)})")
+            kept.append(f"{binding.name}: old {target} (rebinding failed: {describe(exc)})")
             continue
         if done is None:
             continue

@@ -121,8 +121,10 @@ def _link(link: Path, target: Path, project: str) -> None:
     """Make ``link`` a symlink to ``target``; never re-point a live link, never touch a file."""
     if link.is_symlink():
         current = os.readlink(link)
+        if current == str(target):
+            return
         real = os.path.realpath(link)
-        if current == str(target) or real == os.path.realpath(target):
+        if real == os.path.realpath(target):
             return
         if not _target_gone(link):
             other = project.replace("/", "_") if "/" in project else f"{project}_2"
