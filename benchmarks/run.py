@@ -265,10 +265,25 @@ def _fake_nvidia_smi(folder: Path) -> None:
     script.chmod(0o755)
 
 
+def _drivefs() -> Any:
+    """The fake DriveFS's helpers (tests/fakes/drivefs.py)."""
+    spec = importlib.util.spec_from_file_location("drivefs", FAKES / "drivefs.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: Each child stands in for a notebook kernel, which the fake drive.mount needs.
+_AS_KERNEL = 'import os; os.environ["FAKE_COLAB_KERNEL_PID"] = str(os.getpid())\n'
+
+
 def _colab_env(root: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["FAKE_COLAB_ROOT"] = str(root / "colab")
     env["COLAB_RELEASE_TAG"] = "release-colab-benchmark"
+    env["TBE_EPHEM_CREDS_ADDR"] = "127.0.0.1:8009"
     env["PATH"] = f"{root / 'bin'}{os.pathsep}{env['PATH']}"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FAKES), env.get("PYTHONPATH")]))
     env["XDG_CACHE_HOME"] = str(root / "cache")
@@ -276,29 +291,40 @@ def _colab_env(root: Path) -> dict[str, str]:
 
 
 def bench_first_setup(root: Path, repeat: int) -> Row:
+    # The fake Drive is a real FUSE mount: it needs root and a mount namespace of this run's
+    # own (the test suite's, when it runs this script).
+    drivefs = _drivefs()
+    if not drivefs.in_private_namespace():
+        problem = drivefs.private_mount_namespace()
+        if problem:
+            raise SystemExit(f"first-setup mounts the fake Drive, and {problem}")
     colab = root / "colab"
     (colab / "var" / "colab").mkdir(parents=True)
     (colab / "var" / "colab" / "hostname").write_text("bench\n")
-    (colab / "MyDrive" / "proj").mkdir(parents=True)
-    (colab / "MyDrive" / "proj" / "prep.py").write_text("X = 1\n")
+    (colab / "drivefs" / "MyDrive" / "proj").mkdir(parents=True)
+    (colab / "drivefs" / "MyDrive" / "proj" / "prep.py").write_text("X = 1\n")
+    (colab / "drivefs" / "Shareddrives").mkdir()
     _fake_nvidia_smi(root / "bin")
     content = root / "content"
     content.mkdir()
     mountpoint = content / "drive"
 
     def fresh_runtime() -> None:
+        drivefs.stop([str(colab)], under=content)  # the last run's daemon and mount
+        if str(mountpoint) in [point for point, _ in drivefs.mounts()]:
+            raise RuntimeError(f"{mountpoint} is still mounted")
         shutil.rmtree(mountpoint, ignore_errors=True)
         link = content / "proj"
         if link.is_symlink():
             link.unlink()
 
-    ours = textwrap.dedent(
+    ours = _AS_KERNEL + textwrap.dedent(
         f"""
         import colab_bootstrap
         colab_bootstrap.setup("proj", mountpoint={str(mountpoint)!r}, content_dir={str(content)!r})
         """
     )
-    seed = textwrap.dedent(
+    seed = _AS_KERNEL + textwrap.dedent(
         f"""
         import subprocess, sys
         from google.colab import drive
@@ -307,15 +333,18 @@ def bench_first_setup(root: Path, repeat: int) -> Row:
         subprocess.run(["nvidia-smi"], capture_output=True)
         """
     )
-    mine, base = _interleaved(
-        [sys.executable, "-W", "ignore", "-c", ours],
-        [sys.executable, "-c", seed],
-        _colab_env(root),
-        repeat,
-        fresh_runtime,
-    )
+    try:
+        mine, base = _interleaved(
+            [sys.executable, "-W", "ignore", "-c", ours],
+            [sys.executable, "-c", seed],
+            _colab_env(root),
+            repeat,
+            fresh_runtime,
+        )
+    finally:
+        drivefs.stop([str(colab)], under=content)
     return Row(
-        "first setup() in a fresh process (fake mount, 50 ms nvidia-smi)",
+        "first setup() in a fresh process (fake FUSE mount, 50 ms nvidia-smi)",
         mine,
         base,
         "seed snippet: mount + sys.path.append + one nvidia-smi",

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import hashlib
+import importlib.util
+import io
 import json
 import os
+import select
 import shlex
 import shutil
 import stat
@@ -45,6 +49,97 @@ def cell(code):
 """
 FAKES = TESTS / "fakes"
 NVIDIA_DATA = TESTS / "data" / "nvidia-smi"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _load_drivefs() -> types.ModuleType:
+    """tests/fakes/drivefs.py (the fake DriveFS and its helpers), one module for the process."""
+    module = sys.modules.get("drivefs")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("drivefs", FAKES / "drivefs.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["drivefs"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+drivefs = _load_drivefs()
+
+#: Why this run cannot make real FUSE mounts ('' when it can). Done at import, while pytest has
+#: one thread: from here on this process, and every subprocess (Jupyter kernels included), is
+#: in a mount namespace of its own, so the fake Drive's mounts never reach the machine running
+#: the tests, and they go away with the run's last process.
+MOUNT_NAMESPACE_PROBLEM: str = drivefs.private_mount_namespace()
+_fuse_checked: list[str] = []
+#: The fake Colab roots made in this run (their leftovers are cleaned at the end).
+_ROOTS: list[str] = []
+
+
+def _probe_fuse() -> str:
+    """Mount the fake DriveFS once in a temporary folder; '' when that works, else why not."""
+    with tempfile.TemporaryDirectory(prefix="drivefs-probe-") as folder:
+        point = os.path.join(folder, "drive")
+        daemon = subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                str(FAKES / "drivefs.py"),
+                f"--root={folder}",
+                f"--mount_point_path={point}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert daemon.stdout is not None
+        output = b""
+        try:
+            while drivefs.READY.encode() not in output:
+                if not select.select([daemon.stdout], [], [], 10)[0]:
+                    return "the fake DriveFS did not come up within 10 s"
+                chunk = os.read(daemon.stdout.fileno(), 4096)
+                if not chunk:
+                    text = output.decode(errors="replace").strip()
+                    return f"the fake DriveFS could not mount ({text or daemon.wait()})"
+                output += chunk
+            if point not in [p for p, _ in drivefs.mounts()]:
+                return "the fake DriveFS's mount is not in /proc/self/mounts"
+            return ""
+        finally:
+            drivefs.detach(point)
+            try:
+                daemon.wait(5)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+            daemon.stdout.close()
+
+
+def fuse_problem() -> str:
+    """Why the fake Colab cannot run here ('' when it can); checked once per run."""
+    if not _fuse_checked:
+        _fuse_checked.append(MOUNT_NAMESPACE_PROBLEM or _probe_fuse())
+    return _fuse_checked[0]
+
+
+def need_fuse() -> None:
+    """Skip the test where real FUSE mounts cannot be made (fail instead in CI)."""
+    problem = fuse_problem()
+    if problem:
+        message = f"the fake Colab makes real FUSE mounts: {problem}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_drivefs_left() -> Iterator[None]:
+    """At the end of the run: no fake DriveFS daemon, mount session or Drive mount is left."""
+    yield
+    if not MOUNT_NAMESPACE_PROBLEM:  # only ever in the run's own mount namespace
+        drivefs.stop(_ROOTS, everything=True)
 
 
 #: A fixed modification time (2023-11-14) for files whose age matters to a test.
@@ -189,12 +284,28 @@ def _isolate_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 @dataclass
 class FakeColab:
-    """A Colab runtime stood up in tmp_path: hostname file, My Drive, /content."""
+    """A Colab runtime stood up in tmp_path: hostname file, My Drive, /content, real mounts.
+
+    ``mydrive`` is the folder holding the user's files (the fake DriveFS's backing folder);
+    ``drive.mount(mountpoint)`` shows it, through a real ``fuse.drive`` FUSE mount, as
+    ``<mountpoint>/MyDrive``.
+    """
 
     root: Path
     mydrive: Path
     mountpoint: Path
     content: Path
+
+    @property
+    def drivefs_log(self) -> Path:
+        """The fake DriveFS's log; drive.mount greps all of it for 'QueryManager timed out'."""
+        return Path(drivefs.log_path(str(self.root)))
+
+    def log_timeout(self) -> None:
+        """Put a 'QueryManager timed out' line in the DriveFS log, as a timeout long ago did."""
+        self.drivefs_log.parent.mkdir(parents=True, exist_ok=True)
+        with self.drivefs_log.open("a", encoding="utf-8") as log:
+            log.write(f"{drivefs.QUERY_TIMEOUT} (an earlier mount)\n")
 
     def calls(self, kind: str | None = None) -> list[dict[str, Any]]:
         log = self.root / "calls.jsonl"
@@ -212,30 +323,82 @@ class FakeColab:
         return folder
 
     def env(self) -> dict[str, str]:
-        """Environment for a subprocess that should see the same fake Colab."""
+        """Environment for a subprocess that should see the same fake Colab.
+
+        Such a subprocess is no notebook kernel (as a ``!python`` cell on Colab): drive.mount
+        fails there, unless it sets ``FAKE_COLAB_KERNEL_PID`` to its own pid.
+        """
         env = dict(os.environ)
+        env.pop("FAKE_COLAB_KERNEL_PID", None)
         env["FAKE_COLAB_ROOT"] = str(self.root)
         env["COLAB_RELEASE_TAG"] = "release-colab-fake"
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FAKES), env.get("PYTHONPATH")]))
         return env
 
+    def mounts(self) -> list[tuple[Path, str]]:
+        """(mountpoint, source) of every ``fuse.drive`` mount in the mount table, dead or not."""
+        return [(Path(point), source) for point, source in drivefs.mounts()]
+
+    def is_dead(self, point: str | os.PathLike[str]) -> bool:
+        """Whether ``point`` is a dead mount: stat fails with ENOTCONN."""
+        try:
+            os.stat(point)
+        except OSError as exc:
+            return exc.errno == errno.ENOTCONN
+        return False
+
+    def daemons(self) -> list[int]:
+        """Pids of this fake Colab's live DriveFS daemons."""
+        return [int(pid) for pid in drivefs.daemons(str(self.root))]
+
+    def kill_drivefs(self) -> list[int]:
+        """SIGKILL this fake Colab's DriveFS daemons: their mounts stay, dead (ENOTCONN)."""
+        pids = self.daemons()
+        drivefs.kill(pids, reaped=True)
+        return pids
+
+    def mount_at(self, point: str | os.PathLike[str]) -> Path:
+        """Mount Drive at ``point`` as an earlier cell's ``drive.mount(point)`` did; its MyDrive.
+
+        Like that cell, it kills the daemons of Drive mounted elsewhere. Nothing is printed or
+        recorded in ``calls()``, and $FAKE_COLAB_MOUNT_ERROR is not looked at.
+        """
+        from google.colab import drive
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            drive._mount(os.fspath(point), error="", ask=False, record=False)
+        return Path(point) / "MyDrive"
+
 
 @pytest.fixture
-def fake_colab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeColab:
-    """Be on Colab: env tag set, fake google.colab importable, Drive not mounted yet."""
+def fake_colab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeColab]:
+    """Be on Colab: env tag set, fake google.colab importable, Drive not mounted yet.
+
+    This process counts as the notebook kernel (``FAKE_COLAB_KERNEL_PID``). At the end the
+    test's DriveFS daemons and mount sessions are killed, and every Drive mount (the test's:
+    one test runs at a time) lazily unmounted, wherever it was.
+    """
+    need_fuse()
     root = tmp_path / "colab"
     (root / "var" / "colab").mkdir(parents=True)
     (root / "var" / "colab" / "hostname").write_text("colab-fake\n")
-    mydrive = root / "MyDrive"
-    mydrive.mkdir()
+    mydrive = root / "drivefs" / "MyDrive"
+    mydrive.mkdir(parents=True)
+    (root / "drivefs" / "Shareddrives").mkdir()
     content = tmp_path / "content"
     content.mkdir()
+    for name in ("FAKE_COLAB_MOUNT_ERROR", "FAKE_COLAB_EXPECT_SLACK_S", "VERTEX_PRODUCT"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FAKE_COLAB_ROOT", str(root))
     monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-fake")
+    monkeypatch.setenv("TBE_EPHEM_CREDS_ADDR", "127.0.0.1:8009")
+    monkeypatch.setenv("FAKE_COLAB_KERNEL_PID", str(os.getpid()))
     monkeypatch.syspath_prepend(str(FAKES))
     for name in [m for m in sys.modules if m == "google.colab" or m.startswith("google.colab.")]:
         monkeypatch.delitem(sys.modules, name)
-    return FakeColab(root, mydrive, content / "drive", content)
+    _ROOTS.append(str(root))
+    yield FakeColab(root, mydrive, content / "drive", content)
+    drivefs.stop([str(root)])  # every Drive mount goes: in this namespace, only tests make them
 
 
 @pytest.fixture
