@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     setup.add_argument("--force-remount", action="store_true", help="remount Drive on Colab")
     setup.add_argument(
+        "--mount-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long Colab's drive.mount may wait for Drive (default: 120, Colab's own)",
+    )
+    setup.add_argument(
         "--install",
         action="store_true",
         help="pip-install the unmet requirements of the project (requirements.txt, pyproject.toml)",
@@ -155,6 +161,7 @@ def _run_setup(args: argparse.Namespace) -> int:
         create=args.create,
         install=args.install,
         link_name=args.link_name,
+        mount_timeout=args.mount_timeout,
     )
     print(project)
     return 0

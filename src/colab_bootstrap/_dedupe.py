@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from ._copies import CopyGroup, copy_groups
-from ._errors import ProjectNotFoundError
+from ._errors import DRIVE_LOST, DriveConnectionLostError, ProjectNotFoundError, connection_lost
 from ._files import read_chunks, sha256_and_head, write_atomic
 from ._render import escape, html_table
 from ._scan import leaf, scan
@@ -324,6 +324,17 @@ def _group_text(group: GroupPlan, applied: bool) -> list[str]:
 # --------------------------------------------------------------------------- planning
 
 
+def _reachable(folder: Path) -> None:
+    """Raise DriveConnectionLostError when ``folder`` is on a dead Drive mount."""
+    try:
+        os.stat(folder)
+    except OSError as exc:
+        if connection_lost(exc):
+            raise DriveConnectionLostError(
+                f"{folder} cannot be read, so nothing was planned or moved. {DRIVE_LOST}"
+            ) from exc
+
+
 def _root(path: str | os.PathLike[str] | None) -> Path:
     if path is None:
         current = SESSION.current()
@@ -333,10 +344,12 @@ def _root(path: str | os.PathLike[str] | None) -> Path:
                 "colab_bootstrap.dedupe('/content/drive/MyDrive/fastai_course2'), or run "
                 "colab_bootstrap.setup('fastai_course2') first."
             )
+        _reachable(current.project.path)
         return current.project.path
     folder = Path(path).expanduser()
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
+    _reachable(folder)
+    if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.lexists(folder) else "does not exist"
         raise ProjectNotFoundError(
             f"{folder} {what}. Pass the project folder to clean, e.g. "
             "colab_bootstrap.dedupe('/content/drive/MyDrive/fastai_course2') or "
@@ -445,9 +458,15 @@ def dedupe(path: str | os.PathLike[str] | None = None, *, apply: bool = False) -
 
     Raises:
         ProjectNotFoundError: ``path`` is not a folder, or none was given and none was set up.
+        DriveConnectionLostError: the folder is on a dead Drive mount; nothing was moved.
     """
     root = _root(path)
     walk = scan(root)
+    if walk.lost:
+        raise DriveConnectionLostError(
+            f"Google Drive stopped answering while {root} was listed ({walk.lost}), so no plan "
+            f"was made and nothing was moved. {DRIVE_LOST}"
+        )
     groups = tuple(
         planned for group in copy_groups(walk) if (planned := _plan_group(root, group)) is not None
     )

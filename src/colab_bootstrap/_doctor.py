@@ -28,7 +28,7 @@ from . import _colab, _gpu, _ipython, _locate, _scan
 from ._accelerator import GpuCheck
 from ._copies import CopyGroup, copy_groups
 from ._dedupe import dedupe_command
-from ._errors import ColabBootstrapError
+from ._errors import DRIVE_LOST, ColabBootstrapError
 from ._render import html_table
 from ._requirements import RequirementsReport, requirements_report
 from ._session import SESSION, Location
@@ -214,6 +214,8 @@ class Facts:
     location: Location
     drive: _locate.DriveLocation | None = None
     drive_error: str | None = None
+    mount: _colab.DriveMount | None = None  # on Colab, without drive_dir: the Drive mount seen
+    local_files: tuple[str, ...] = ()  # what sits at a mountpoint where no Drive is mounted
     project: str | None = None
     project_error: str | None = None
     folder: Path | None = None
@@ -453,6 +455,11 @@ def gather(
         )
     except ColabBootstrapError as exc:
         facts["drive_error"] = str(exc)
+    named = facts["location"].drive_dir or os.environ.get(SESSION.defaults.drive_env)
+    if colab and not named and "drive_error" not in facts:
+        mount = facts["mount"] = _colab.find_mount(facts["location"].mountpoint)
+        if mount.state == "absent":
+            facts["local_files"] = tuple(_colab.local_entries(mount.point))
     if project is None and current is not None:
         project = current.project.name
     _where_project(facts, project)
@@ -523,6 +530,25 @@ def _drive_check(facts: Facts) -> _Finding:
         lines = facts.drive_error.splitlines()
         return _Finding("fail", lines[0], tuple(lines[1:-1]), lines[-1])
     mountpoint = facts.location.mountpoint
+    mount = facts.mount
+    if facts.drive is None and mount is not None and mount.state == "dead":
+        return _Finding(
+            "fail",
+            f"Google Drive's connection was lost: the mount at {mount.point} is dead",
+            (f"every access fails: {mount.error}",),
+            f"{DRIVE_LOST}",
+        )
+    if facts.drive is None and facts.local_files:
+        shown = ", ".join(facts.local_files)
+        return _Finding(
+            "fail",
+            f"{mountpoint} is not a Google Drive mount, but holds local files ({shown})",
+            (
+                "they are on this runtime's disk (lost with it), and Colab refuses to mount "
+                "Drive over them",
+            ),
+            f"Move them aside (!mv {mountpoint} {mountpoint}_local), then run the setup cell.",
+        )
     if facts.drive is None:
         return _Finding(
             "fail",
@@ -537,6 +563,8 @@ def _drive_check(facts: Facts) -> _Finding:
         "colab": "Colab mount",
         "desktop": "Google Drive for desktop",
     }[facts.drive.how]
+    if mount is not None and mount.point != mountpoint:
+        how += f" at {mount.point}, not {mountpoint}: setup() uses the mount that is there"
     return _Finding("ok", f"My Drive at {facts.drive.path} ({how})")
 
 

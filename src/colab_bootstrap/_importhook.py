@@ -11,6 +11,13 @@ records the hash for the module object that runs them (in the session record). T
 mtime-based checks (autoreload's, ``.pyc`` timestamps) miss. For the same reason byte-code is
 cached as checked hash-based ``.pyc`` files (PEP 552), never trusted on mtime.
 
+A project folder that cannot be read (Google Drive's connection lost: every access fails with
+ENOTCONN) must not make ``import`` raise ``OSError``: third-party code writes ``try: import x
+except ImportError`` and would break. The finder then steps aside (later ``sys.path`` entries
+still supply what they hold), and when nothing else finds the module, a last-resort finder at
+the end of ``sys.meta_path`` raises ``ModuleNotFoundError`` saying the folder could not be read
+and how to reconnect, instead of a bare "No module named".
+
 That byte-code goes to a local folder of the hook's own (``~/.cache/colab_bootstrap/pycache``,
 mirroring each source folder's absolute path), never into Drive: a ``__pycache__`` there would
 sync to every machine and churn. Only project modules are affected. ``sys.pycache_prefix`` is
@@ -24,12 +31,14 @@ import importlib.machinery
 import importlib.util
 import marshal
 import os
+import stat
 import sys
 import types
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ._errors import DRIVE_LOST, connection_lost, describe
 from ._files import read_bytes
 from ._session import SESSION, ModuleRecord, WatchedRoots
 
@@ -54,7 +63,15 @@ class _RecordingLoader(importlib.machinery.SourceFileLoader):
 
     def get_code(self, fullname: str) -> types.CodeType:
         source_path = self.get_filename(fullname)
-        source = self.get_data(source_path)
+        try:
+            source = self.get_data(source_path)
+        except OSError as exc:  # an import raises ImportError, never OSError
+            raise ImportError(
+                f"Cannot import {fullname}: {source_path} cannot be read ({describe(exc)}). "
+                + (DRIVE_LOST if connection_lost(exc) else ""),
+                name=fullname,
+                path=source_path,
+            ) from exc
         digest = importlib.util.source_hash(source)
         bytecode_path = _bytecode_path(source_path)
         code = self._cached(bytecode_path, digest) if bytecode_path else None
@@ -115,7 +132,51 @@ def _bytecode_path(source_path: str) -> str | None:
 
 
 class _ProjectFinder(importlib.machinery.FileFinder):
-    """A FileFinder for one project directory (subclassed only to be recognisable)."""
+    """A FileFinder for one project directory that never lets an ``OSError`` out.
+
+    FileFinder lists its directory on demand and lets errors other than "missing" or "denied"
+    escape, so a dead Drive mount would make every import that reaches this entry raise
+    ``OSError``. Here the directory then finds nothing, and the reason is kept for the
+    last-resort finder.
+    """
+
+    def find_spec(
+        self, fullname: str, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        try:
+            spec = super().find_spec(fullname, target)
+        except OSError as exc:
+            why = f"the project folder {self.path} cannot be read ({describe(exc)})"
+            SESSION.unreadable[fullname] = why + (
+                f". {DRIVE_LOST}" if connection_lost(exc) else "."
+            )
+            return None
+        if SESSION.unreadable:
+            SESSION.unreadable.pop(fullname, None)
+        return spec
+
+
+class _UnreadableProject:
+    """Last on ``sys.meta_path``: a module no finder found, after a project folder failed to read.
+
+    Raises ``ModuleNotFoundError`` (an ImportError) naming the folder and the fix; for every
+    other module it finds nothing, like a finder that is not there.
+    """
+
+    @classmethod
+    def find_spec(
+        cls,
+        fullname: str,
+        path: object = None,  # noqa: ARG003 - the MetaPathFinder signature
+        target: object = None,  # noqa: ARG003
+    ) -> None:
+        why = SESSION.unreadable.pop(fullname, None) if SESSION.unreadable else None
+        if why is not None:
+            raise ModuleNotFoundError(f"No module named {fullname!r}: {why}", name=fullname)
+
+    @classmethod
+    def invalidate_caches(cls) -> None:
+        SESSION.unreadable.clear()
 
 
 _LOADERS: tuple[tuple[Any, list[str]], ...] = (
@@ -134,7 +195,13 @@ def _path_hook(entry: str) -> _ProjectFinder:
             raise ImportError("not in a colab_bootstrap project folder")
         with SESSION.lock:  # another spelling of a project path: remember it
             SESSION.roots = SESSION.roots.added(Path(absolute))
-    if not os.path.isdir(absolute):
+    try:
+        is_dir = stat.S_ISDIR(os.stat(absolute).st_mode)
+    except OSError as exc:
+        # A dead Drive mount: keep a finder for the entry, which finds modules again once Drive
+        # is back (an ImportError here would make Python cache "no finder" for good).
+        is_dir = connection_lost(exc)
+    if not is_dir:
         raise ImportError("only directories are supported")
     return _ProjectFinder(entry, *_LOADERS)
 
@@ -142,6 +209,8 @@ def _path_hook(entry: str) -> _ProjectFinder:
 def _install_hook(roots: WatchedRoots) -> None:
     if _path_hook not in sys.path_hooks:
         sys.path_hooks.insert(0, _path_hook)
+    if _UnreadableProject not in sys.meta_path:
+        sys.meta_path.append(_UnreadableProject)
     # The interpreter's own folders (stdlib, site-packages) are never a project: no realpath.
     python_dirs = tuple(
         os.path.join(os.path.abspath(p), "")

@@ -9,13 +9,21 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from ._colab import mydrive_in
-from ._errors import DriveNotFoundError, InvalidProjectError, ProjectNotFoundError
+from ._colab import find_mount, mydrive_in
+from ._errors import (
+    DRIVE_LOST,
+    DriveConnectionLostError,
+    DriveNotFoundError,
+    InvalidProjectError,
+    ProjectNotFoundError,
+    connection_lost,
+)
 from ._session import SESSION, option
 
 __all__ = [
@@ -23,7 +31,9 @@ __all__ = [
     "FoundBy",
     "close_names",
     "desktop_candidates",
+    "desktop_drive",
     "find_drive",
+    "given_drive",
     "link_path",
     "project_path",
     "validate_project",
@@ -117,20 +127,11 @@ def desktop_candidates(home: Path | None = None, platform: str = sys.platform) -
     return found
 
 
-def find_drive(
-    drive_dir: str | os.PathLike[str] | None,
-    *,
-    colab: bool,
-    mountpoint: str | os.PathLike[str],
-    home: Path | None = None,
-) -> DriveLocation | None:
-    """Find My Drive without mounting anything; first match wins.
-
-    Order: ``drive_dir``; ``$COLAB_BOOTSTRAP_DRIVE``; on Colab ``<mountpoint>/MyDrive`` (or
-    ``My Drive``), None when not mounted yet; off Colab the desktop client folders.
+def given_drive(drive_dir: str | os.PathLike[str] | None) -> DriveLocation | None:
+    """My Drive as named: ``drive_dir``, else ``$COLAB_BOOTSTRAP_DRIVE``; None when neither is.
 
     Raises:
-        DriveNotFoundError: an explicit folder that does not exist, or nothing found off Colab.
+        DriveNotFoundError: the folder named does not exist or is not a folder.
     """
     env = SESSION.defaults.drive_env
     given: tuple[tuple[str | os.PathLike[str] | None, FoundBy, str], ...] = (
@@ -141,26 +142,60 @@ def find_drive(
         if value is None:
             continue
         path = Path(os.path.expanduser(os.fspath(value)))
-        if not path.is_dir():
-            what = "is not a folder" if path.exists() else "does not exist"
+        if not os.path.isdir(path):
+            what = "is not a folder" if os.path.lexists(path) else "does not exist"
             raise DriveNotFoundError(
                 f"{name} {str(path)!r} {what}. Point it at the folder that holds your "
                 "projects (your 'My Drive' folder)."
             )
         return DriveLocation(path.absolute(), how)
-    if colab:
-        mydrive = mydrive_in(mountpoint)
-        return None if mydrive is None else DriveLocation(mydrive, "colab")
+    return None
+
+
+def desktop_drive(home: Path | None = None) -> DriveLocation:
+    """My Drive of the Google Drive for desktop client (or an older one), first found.
+
+    Raises:
+        DriveNotFoundError: none of the client folders exists.
+    """
     candidates = desktop_candidates(home)
     for candidate in candidates:
-        if candidate.is_dir():
+        if os.path.isdir(candidate):
             return DriveLocation(candidate, "desktop")
     looked = "\n".join(f"  - {c}" for c in candidates)
+    env = SESSION.defaults.drive_env
     raise DriveNotFoundError(
         "Could not find Google Drive on this machine (not a Colab runtime). Looked in:\n"
         f"{looked}\nInstall Google Drive for desktop, or point at the folder that holds your "
         f"projects: {option('drive_dir', '/path/to/My Drive')} or set {env}=/path/to/My Drive."
     )
+
+
+def find_drive(
+    drive_dir: str | os.PathLike[str] | None,
+    *,
+    colab: bool,
+    mountpoint: str | os.PathLike[str],
+    home: Path | None = None,
+) -> DriveLocation | None:
+    """Find My Drive without mounting anything; first match wins.
+
+    Order: ``drive_dir``; ``$COLAB_BOOTSTRAP_DRIVE``; on Colab the ``MyDrive`` folder of the
+    live Drive mount (at ``mountpoint``, else wherever Drive is mounted), None when there is none
+    (not mounted, or a dead mount: see ``_colab.find_mount``); off Colab the desktop client
+    folders.
+
+    Raises:
+        DriveNotFoundError: an explicit folder that does not exist, or nothing found off Colab.
+    """
+    given = given_drive(drive_dir)
+    if given is not None:
+        return given
+    if colab:
+        found = find_mount(mountpoint)
+        mydrive = mydrive_in(found.point) if found.state == "live" else None
+        return None if mydrive is None else DriveLocation(mydrive, "colab")
+    return desktop_drive(home)
 
 
 def close_names(parent: Path, name: str, limit: int = 3) -> list[str]:
@@ -179,23 +214,40 @@ def close_names(parent: Path, name: str, limit: int = 3) -> list[str]:
     return result[:limit]
 
 
+def _kind(path: Path) -> str:
+    """Whether ``path`` is a folder ("dir"), something else ("other") or nothing ("missing").
+
+    Raises:
+        DriveConnectionLostError: Drive's connection was lost (ENOTCONN) on the way.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if connection_lost(exc):
+            raise DriveConnectionLostError(f"Cannot read {path}. {DRIVE_LOST}") from exc
+        return "missing"
+    return "dir" if stat.S_ISDIR(mode) else "other"
+
+
 def project_path(drive: Path, project: PurePosixPath) -> Path:
     """Return the project folder in ``drive``.
 
     Raises:
         ProjectNotFoundError: naming the full path and up to three close names.
+        DriveConnectionLostError: Drive's connection was lost (a dead mount).
     """
     path = drive.joinpath(*project.parts)
-    if path.is_dir():
+    kind = _kind(path)
+    if kind == "dir":
         return path
-    if path.exists():
+    if kind == "other":
         raise ProjectNotFoundError(
             f"{path} is a file, not a folder. Pass the folder that holds your modules."
         )
     parent = drive
     missing = project.parts[0]
     for part in project.parts:
-        if not (parent / part).is_dir():
+        if _kind(parent / part) != "dir":
             missing = part
             break
         parent = parent / part

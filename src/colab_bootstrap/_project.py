@@ -34,8 +34,9 @@ class Project(Rendered):
     sys_path_entry: str = ""
     accelerator: str = ""
     bytecode_cache: str | None = None  # where the import hook caches the project's .pyc files
-    mountpoint: str | None = None  # Colab's Drive mountpoint setup() used; None off Colab
+    mountpoint: str | None = None  # where the Drive setup() used is mounted; None off Colab
     installed: tuple[str, ...] | None = None
+    drive: str | None = None  # on Colab: what setup() found or did ("remounted at ...")
 
     def _title(self) -> str:
         return f"colab_bootstrap: project {self.name!r} is ready"
@@ -43,6 +44,7 @@ class Project(Rendered):
     def _rows(self) -> list[tuple[str, str]]:
         rows = [
             ("folder", str(self.path)),
+            *([("Google Drive", self.drive)] if self.drive else []),
             ("link", str(self.link) if self.link else "none (off Colab)"),
             ("on sys.path", self.sys_path_entry),
             ("runtime", "Colab" if self.on_colab else "not Colab"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import re
 import sys
 import time
@@ -24,10 +25,12 @@ from typing import Any, NamedTuple
 
 from . import _bindings, _colab, _inplace, _ipython
 from ._errors import (
+    DRIVE_LOST,
     ColabBootstrapWarning,
     DriveMountError,
     NotOnColabError,
     ResetError,
+    connection_lost,
     describe,
 )
 from ._importhook import project_modules
@@ -57,6 +60,8 @@ class ResetReport(Rendered):
     were bound by the notebook's own statements (``model = train.fit()``): never rebound.
     ``updated``: old functions and classes updated in place (``module.name``), so objects made
     before the edit run the new code. ``not_updated``: those that could not be, with why.
+    ``lost``: set when a project folder is on a dead Drive mount and ``remount`` was not asked:
+    nothing was dropped (re-importing would fail), and it says how to reconnect.
     """
 
     dropped: tuple[str, ...] = ()
@@ -70,13 +75,16 @@ class ResetReport(Rendered):
     failed: tuple[ResetFailure, ...] = ()
     remount: str = "not asked"
     notes: tuple[str, ...] = field(default=())
+    lost: str = ""
 
     @property
     def ok(self) -> bool:
-        """True when every dropped module was re-imported."""
-        return not self.failed
+        """True when every dropped module was re-imported (and Drive could be read)."""
+        return not self.failed and not self.lost
 
     def _title(self) -> str:
+        if self.lost:
+            return "colab_bootstrap: reset() did nothing: Google Drive's connection was lost"
         if self.failed:
             return (
                 f"colab_bootstrap: reset() re-imported {len(self.reimported)} modules; "
@@ -89,7 +97,8 @@ class ResetReport(Rendered):
             values = [str(item) for item in items]
             return f"{len(values)}: " + ", ".join(values) if values else "none"
 
-        rows = [
+        rows = [("Google Drive", self.lost)] if self.lost else []
+        rows += [
             ("remount", self.remount),
             ("dropped", listing(self.dropped)),
             ("re-imported", listing(self.reimported)),
@@ -110,7 +119,7 @@ class ResetReport(Rendered):
         return rows
 
     def _row_style(self, label: str) -> str:
-        return "color:#b00" if label in ("failed", "not updated") else ""
+        return "color:#b00" if label in ("failed", "not updated", "Google Drive") else ""
 
 
 #: Names IPython keeps for itself (history, output cache); never rebound.
@@ -387,7 +396,9 @@ def _remount(colab: bool) -> str:
             "skipped: not on Colab (nothing to remount; Drive for desktop syncs by itself). "
             "Modules were reset as usual."
         )
-    mountpoints = (r.location.mountpoint for r in SESSION.projects.values())
+    mountpoints = (  # where each project's Drive is mounted: setup() may have used another's
+        r.project.mountpoint or r.location.mountpoint for r in SESSION.projects.values()
+    )
     points = list(dict.fromkeys(mountpoints)) or [SESSION.location().mountpoint]
     try:
         for point in points:
@@ -398,6 +409,26 @@ def _remount(colab: bool) -> str:
             "still runs the code it had."
         ) from exc
     return "remounted Google Drive at " + ", ".join(points)
+
+
+def _lost_folder() -> str:
+    """A project folder on a dead Drive mount, as the report says it; "" when all answer."""
+    lost = next((root for root in SESSION.roots.paths if _unreachable(str(root))), None)
+    if lost is None:
+        return ""
+    return (
+        f"{lost} cannot be read, so nothing was dropped: the notebook keeps the code it has. "
+        f"{DRIVE_LOST}"
+    )
+
+
+def _unreachable(path: str) -> bool:
+    """``path`` is on a dead Drive mount (ENOTCONN)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return connection_lost(exc)
+    return False
 
 
 def _setup_cell() -> str:
@@ -477,6 +508,9 @@ def reset(*, remount: bool = False, hard: bool = False) -> ResetReport:
             "dropped. Remove that call from the module and call colab_bootstrap.reset() from a "
             "notebook cell."
         )
+    lost = "" if remount else _lost_folder()
+    if lost:
+        return ResetReport(lost=lost)
     remounted = _remount(colab) if remount else "not asked"
     if hard:  # pragma: no cover - the process ends here (tested in a subprocess)
         _restart()

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._errors import connection_lost
+
 __all__ = ["DEFAULT_LIMIT", "SKIP_DIRS", "Scan", "leaf", "scan"]
 
 DEFAULT_LIMIT = 50_000
@@ -30,6 +32,8 @@ class Scan:
     pycache_dirs: tuple[str, ...]
     truncated: bool
     limit: int
+    #: Set when Google Drive's connection was lost during the walk (the walk stopped there).
+    lost: str = ""
 
     @property
     def entries(self) -> int:
@@ -41,7 +45,8 @@ def scan(root: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> Scan:
     """Walk ``root`` breadth-first, skipping ``SKIP_DIRS``, seeing at most ``limit`` entries.
 
     Symlinked folders are listed but not followed (a link back to a parent must not loop).
-    Unreadable folders are skipped. Never raises for a folder that vanishes mid-walk.
+    Unreadable folders are skipped. Never raises for a folder that vanishes mid-walk. A lost
+    Drive connection (ENOTCONN) stops the walk: ``lost`` says so, and nothing further is listed.
     """
     base = os.fspath(root)
     files: list[str] = []
@@ -50,6 +55,7 @@ def scan(root: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> Scan:
     pending = [("", base)]
     seen = 0
     truncated = False
+    lost = ""
     next_index = 0
     while next_index < len(pending) and not truncated:
         relative, absolute = pending[next_index]
@@ -58,7 +64,10 @@ def scan(root: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> Scan:
         try:
             with os.scandir(absolute) as entries:
                 listing = [(entry.name, entry.path, _is_dir(entry)) for entry in entries]
-        except OSError:
+        except OSError as exc:
+            if connection_lost(exc):
+                lost = f"{absolute}: {exc.strerror or exc}"
+                break
             continue
         listing.sort()
         for name, path, is_dir in listing:
@@ -76,7 +85,7 @@ def scan(root: str | os.PathLike[str], *, limit: int = DEFAULT_LIMIT) -> Scan:
                 continue
             dirs.append(prefix + name)
             pending.append((prefix + name, path))
-    return Scan(Path(base), tuple(files), tuple(dirs), tuple(pycache), truncated, limit)
+    return Scan(Path(base), tuple(files), tuple(dirs), tuple(pycache), truncated, limit, lost)
 
 
 def leaf(path: str) -> str:

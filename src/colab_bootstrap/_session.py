@@ -84,6 +84,8 @@ class Defaults(_Value):
 
     The places are Colab's own: Drive is mounted at ``/content/drive`` and notebooks run in
     ``/content``. Off Colab, ``$COLAB_BOOTSTRAP_DRIVE`` (``drive_env``) can name My Drive.
+    ``mount_timeout`` is how long ``drive.mount`` may wait for Drive, in seconds (Colab's own
+    default: a large Drive can take a minute to list; a hung one is given up on 30 s later).
     ``scan_limit`` is how many entries of a project ``doctor()`` walks at most (a Drive listing
     is a network round trip); ``tpu_device_globs`` (device files) and ``tpu_modules`` (packages,
     found, never imported) are what tells a TPU runtime.
@@ -92,6 +94,7 @@ class Defaults(_Value):
     __slots__ = (
         "content_dir",
         "drive_env",
+        "mount_timeout",
         "mountpoint",
         "scan_limit",
         "tpu_device_globs",
@@ -104,6 +107,7 @@ class Defaults(_Value):
         mountpoint: str = "/content/drive",
         content_dir: str = "/content",
         drive_env: str = "COLAB_BOOTSTRAP_DRIVE",
+        mount_timeout: float = 120.0,
         scan_limit: int = 20_000,
         tpu_device_globs: tuple[str, ...] = ("/dev/accel*",),
         tpu_modules: tuple[str, ...] = ("libtpu",),
@@ -111,6 +115,7 @@ class Defaults(_Value):
         self.mountpoint = mountpoint
         self.content_dir = content_dir
         self.drive_env = drive_env
+        self.mount_timeout = mount_timeout
         self.scan_limit = scan_limit
         self.tpu_device_globs = tpu_device_globs
         self.tpu_modules = tpu_modules
@@ -231,6 +236,9 @@ class Session:
         self.probes: Probes | None = None
         #: A reset() is under way (a project module calling reset() must not recurse).
         self.resetting = False
+        #: Module name -> why a project folder could not be read while importing it (a dead
+        #: Drive mount): the import hook's last-resort finder turns it into the ImportError.
+        self.unreadable: dict[str, str] = {}
 
     def remember(self, record: SetupRecord, rerun_key: tuple[object, ...]) -> None:
         """Record a project set up (again: it becomes the latest) and its re-run key."""
@@ -287,6 +295,7 @@ _FLAGS = {
     "create": "--create",
     "drive_dir": "--drive",
     "force_remount": "--force-remount",
+    "mount_timeout": "--mount-timeout",
     "gpu": "--gpu",
     "install": "--install",
     "link_name": "--link-name",

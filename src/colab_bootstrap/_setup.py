@@ -18,7 +18,7 @@ import sys
 import warnings
 
 from . import _ipython, _probe
-from ._errors import ColabBootstrapWarning, DriveMountError, LinkConflictError
+from ._errors import ColabBootstrapWarning, LinkConflictError
 from ._session import GPU_POLICIES, SESSION, Location, SetupRecord, again, option
 
 TYPE_CHECKING = False
@@ -71,22 +71,21 @@ def _repeat(
     return done
 
 
-def _find_or_mount(location: Location, *, colab: bool, force_remount: bool) -> DriveLocation:
-    """My Drive, mounting it first on Colab when it is not there (or ``force_remount``)."""
+def _find_or_mount(
+    location: Location, *, colab: bool, force_remount: bool, timeout: float
+) -> tuple[DriveLocation, str | None]:
+    """My Drive (mounting it first on Colab when needed), and what was done to Drive there."""
     from . import _colab, _locate  # noqa: PLC0415 - imported once the probes run
 
-    found = _locate.find_drive(location.drive_dir, colab=colab, mountpoint=location.mountpoint)
-    if found is not None and not (force_remount and found.how == "colab"):
-        return found
-    _colab.mount(location.mountpoint, force_remount=force_remount)
-    mydrive = _colab.mydrive_in(location.mountpoint)
-    if mydrive is None:
-        raise DriveMountError(
-            f"Google Drive was mounted at {location.mountpoint}, but it holds no 'MyDrive' "
-            f"folder. Run drive.flush_and_unmount(), then {again()} with "
-            f"{option('force_remount')}."
-        )
-    return _locate.DriveLocation(mydrive, "colab")
+    given = _locate.given_drive(location.drive_dir)
+    if given is not None:
+        return given, None
+    if not colab:
+        return _locate.desktop_drive(), None
+    mydrive, done = _colab.ensure_mounted(
+        location.mountpoint, force_remount=force_remount, timeout=timeout
+    )
+    return _locate.DriveLocation(mydrive, "colab"), done
 
 
 def _create(folder: Path) -> None:
@@ -188,6 +187,18 @@ def _bytecode_folder() -> str:
     return os.path.join(os.path.abspath(cache), "colab_bootstrap", "pycache")
 
 
+def _timeout(value: object) -> float:
+    """``mount_timeout``: a positive number of seconds (None: the default)."""
+    if value is None:
+        return float(SESSION.defaults.mount_timeout)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 86400:
+        raise ValueError(
+            f"mount_timeout must be a number of seconds above 0 (and under a day), not "
+            f"{value!r}; e.g. {option('mount_timeout', 300)}."
+        )
+    return float(value)
+
+
 def setup(  # noqa: PLR0913 - the signature is the product's contract
     project: str,
     *,
@@ -200,6 +211,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
     autoreload: bool = True,
     install: bool = False,
     link_name: str | None = None,
+    mount_timeout: float | None = None,
 ) -> Project:
     """Make a Drive project folder importable in this notebook, in one call.
 
@@ -224,12 +236,17 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
             pyproject.toml with this interpreter's pip (no process at all when all are met).
         link_name: the link's name in ``content_dir``; default the project folder's own name.
             Two projects whose folders share a name (``a/proj``, ``b/proj``) need two names.
+        mount_timeout: seconds Colab's ``drive.mount`` may wait for Drive; default 120, Colab's
+            own (a hung Drive is given up on 30 s after it). Used only when Drive is mounted.
 
     Raises:
         InvalidProjectError: a bad project name (nothing touched).
-        ValueError: a ``gpu`` policy or ``link_name`` that is not one of those described.
+        ValueError: a ``gpu`` policy, ``link_name`` or ``mount_timeout`` that is not one of
+            those described.
         DriveNotFoundError: no Drive folder off Colab.
-        DriveMountError: Colab's mount failed.
+        DriveMountError: Colab's mount failed (Colab's first line and the fix; the full error
+            is its ``__cause__``), local files sit where Drive would be mounted, or Drive's
+            connection was lost and could not be restored.
         ProjectNotFoundError: the folder is missing (with close names).
         LinkConflictError: a real file or folder holds the link path, or a link there points
             to another folder that exists (another project, or the user's own link).
@@ -258,6 +275,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         from ._locate import validate_link_name  # noqa: PLC0415 - rare: only when given
 
         validate_link_name(link_name)
+    timeout = _timeout(mount_timeout)
     if gpu not in GPU_POLICIES:
         words = ", ".join(map(repr, GPU_POLICIES[:-1])) + f" or {GPU_POLICIES[-1]!r}"
         raise ValueError(f"gpu must be {words}, not {gpu!r}.")
@@ -269,7 +287,9 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
     relative = _locate.validate_project(project)
     colab = _colab.on_colab()
     gpu_result = _gpu.enforce(gpu, stacklevel=2) if gpu == "require" else None  # before mounting
-    drive = _find_or_mount(location, colab=colab, force_remount=force_remount)
+    drive, mounted = _find_or_mount(
+        location, colab=colab, force_remount=force_remount, timeout=timeout
+    )
     if create:
         _create(drive.path.joinpath(*relative.parts))
     folder = _locate.project_path(drive.path, relative)
@@ -299,7 +319,8 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
         if gpu_result
         else f"not checked ({option('gpu', 'ignore')})",
         bytecode_cache=SESSION.bytecode_dir,
-        mountpoint=location.mountpoint if colab else None,
+        mountpoint=str(drive.path.parent) if drive.how == "colab" else None,
+        drive=mounted,
         installed=installed,
     )
     SESSION.remember(SetupRecord(result, location), key)

@@ -223,6 +223,8 @@ def register_snippets(url: str) -> None:
     Raises:
         InvalidUrlError: ``url`` is not an http(s) URL.
         NotOnColabError: not on a Colab runtime.
+        NotInNotebookError: on Colab, but not in a notebook cell (``!python``, the command
+            line): Colab asks the browser through the notebook's kernel.
     """
     if not _SNIPPET_URL.fullmatch(str(url)):  # str(): None or a Path must not match
         raise InvalidUrlError(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from ._copies import plain_name
+from ._errors import connection_lost, describe
 from ._importhook import current_records, hash_file
 from ._session import ModuleRecord
 
@@ -91,13 +92,13 @@ def _compare(record: ModuleRecord) -> StaleModule | None:
             "the file is gone; the notebook still runs the code it imported",
         )
     except OSError as exc:
-        return StaleModule(
-            record.name,
-            Path(record.file),
-            "unreadable",
-            f"{exc}. If Drive says 'Transport endpoint is not connected', call "
-            "colab_bootstrap.reset(remount=True).",
+        detail = (
+            "Google Drive's connection was lost (Transport endpoint is not connected): "
+            "colab_bootstrap.reset(remount=True) reconnects and reloads it"
+            if connection_lost(exc)
+            else describe(exc)
         )
+        return StaleModule(record.name, Path(record.file), "unreadable", detail)
     if digest == record.digest:
         return None
     since = "since setup() ran" if record.at_setup else "since it was imported"
