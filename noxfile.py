@@ -1,5 +1,8 @@
 """Development sessions: ``nox`` runs the default set (tests, Colab pins, e2e, lint, types).
 
+``colab`` runs the suite on Colab's pins, on Colab's Python 3.13 (``colab-3.13``) and on the
+still selectable 3.12 runtime (``colab-3.12``); ``nox -s colab`` runs both.
+
 Interpreters that are absent are skipped, except in CI (``CI`` set), where they are an error.
 """
 
@@ -17,7 +20,22 @@ nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
-COLAB_PINS = ("ipython==7.34.0", "ipykernel==6.17.1", "setuptools==75.2.0")
+#: Colab's runtime as googlecolab/backend-info lists it (2026-08-19: Python 3.13.15), every pin
+#: that installs on our interpreters (GPUtil is not preinstalled; we depend on it anyway). pip is
+#: what the e2e install cell runs. tests/test_e2e.py checks that its copy matches this one.
+COLAB_PINS = (
+    "ipython==7.34.0",
+    "ipykernel==6.17.1",
+    "pip==24.1.2",
+    "setuptools==75.2.0",
+    "wheel==0.48.0",
+    "requests==2.32.4",
+    "packaging==26.3",
+    "pexpect==4.9.0",
+    "psutil==5.9.5",
+)
+#: Colab's Python (since 2026-08-19) first, then the 2026.07 runtime's, which stays selectable.
+COLAB_PYTHONS = ["3.13", "3.12"]
 #: Where every session's coverage data goes (pyproject's data_file points here too).
 COVERAGE_DATA = Path.cwd() / "build" / "coverage"
 
@@ -59,18 +77,19 @@ def tests(session: nox.Session) -> None:
     _pytest(session, "-m", "not slow")
 
 
-@nox.session(python="3.12")
+@nox.session(python=COLAB_PYTHONS)
 def colab(session: nox.Session) -> None:
-    """Run the test suite on Colab's pins: Python 3.12, IPython 7.34.0, ipykernel 6.17.1."""
+    """The suite on Colab's pins (IPython 7.34.0, ipykernel 6.17.1); 3.12 is the 2026.07 runtime."""
     session.install("-e", ".", *_group("test"), *COLAB_PINS)
     _pytest(session, "-m", "not slow")
 
 
 @nox.session(python="3.12")
 def e2e(session: nox.Session) -> None:
-    """Real Jupyter kernels (Colab's pins on 3.12, current IPython on 3.13) run the notebook.
+    """Real Jupyter kernels: the notebook on Colab's pins (3.13, 3.12) and current IPython.
 
-    The install cell installs the committed HEAD: commit before running this.
+    Also reset(hard=True) under jupyter_client's autorestarting kernel manager (see
+    docs/restart.md). The install cell installs the committed HEAD: commit before running this.
     """
     session.install("-e", ".", *_group("test"), "uv")
     _pytest(session, "-m", "slow")
@@ -128,8 +147,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.12", default=False)
 def bench(session: nox.Session) -> None:
-    """Print the benchmark table (medians, ratios against same-run baselines)."""
-    session.install(".")
+    """Print the benchmark table (medians, ratios against same-run baselines).
+
+    pexpect: the fake google.colab's drive.mount drives its DriveFS with it, as Colab's does.
+    """
+    session.install(".", "pexpect")
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

@@ -1,22 +1,30 @@
 """End to end: the README's local run, and the install cell plus the workflow in real kernels.
 
 The kernel tests (marked ``slow``, run by ``nox -s e2e``) build fresh venvs: Colab's pins on
-Python 3.12 and current IPython/ipykernel on Python 3.13. Each kernel runs the generated
-snippet notebook's setup cell as is, so ``pip install git+file://<this repo>@<HEAD>`` installs
-what is committed, against the fake ``google.colab`` and a fake ``nvidia-smi`` showing a T4.
+Python 3.13 (Colab's since 2026-08-19) and 3.12 (the 2026.07 runtime), and current
+IPython/ipykernel on Python 3.13. Each kernel runs the generated snippet notebook's setup cell as
+is, so ``pip install git+file://<this repo>@<HEAD>`` installs what is committed, against the fake
+``google.colab`` and a fake ``nvidia-smi`` showing a T4. One more test runs ``reset(hard=True)``
+in a kernel on Colab's pins under jupyter_client's kernel manager, whose autorestart must bring
+up a fresh kernel (docs/restart.md).
 """
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import html
+import importlib
 import json
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -103,16 +111,37 @@ class Flavor:
     autoreload: str  # what Project.autoreload says after setup()
 
 
+#: Colab's runtime pins (googlecolab/backend-info, 2026-08-19), as noxfile.py's COLAB_PINS.
+COLAB_PINS = (
+    "ipython==7.34.0",
+    "ipykernel==6.17.1",
+    "pip==24.1.2",
+    "setuptools==75.2.0",
+    "wheel==0.48.0",
+    "requests==2.32.4",
+    "packaging==26.3",
+    "pexpect==4.9.0",
+    "psutil==5.9.5",
+)
+REPAIRED = "enabled (repaired IPython's missing 'imp')"
 FLAVORS = [
-    Flavor(
-        "colab-pins",
-        "python3.12",
-        # Colab's pins (its runtime's pip freeze), plus two packages Colab always has.
-        ("ipython==7.34.0", "ipykernel==6.17.1", "setuptools==75.2.0", "requests", "packaging"),
-        "enabled (repaired IPython's missing 'imp')",
-    ),
+    Flavor("colab-3.13", "python3.13", COLAB_PINS, REPAIRED),  # Colab since 2026-08-19
+    Flavor("colab-3.12", "python3.12", COLAB_PINS, REPAIRED),  # the 2026.07 runtime
     Flavor("current", "python3.13", ("ipython", "ipykernel"), "enabled"),
 ]
+
+
+def test_colab_pins_match_the_noxfile() -> None:
+    """The kernels and ``nox -s colab`` install the same Colab pins."""
+    tree = ast.parse((REPO / "noxfile.py").read_text(encoding="utf-8"))
+    pins = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "COLAB_PINS" for t in node.targets)
+    )
+    assert pins == COLAB_PINS
+
 
 PROJECT = "e2e_course"
 V1 = "def greet():\n    return 'v1'\n"
@@ -274,17 +303,10 @@ def _kernel_env(fake: FakeColab, venv: Path, smi_bin: Path, tmp_path: Path) -> d
     return env
 
 
-def _execute(
-    cells: list[tuple[str, str]],
-    kernel: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> dict[str, list[Any]]:
-    """Run the cells with nbclient in ``kernel`` (registered under tmp_path); outputs by name."""
+def _jupyter_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point Jupyter at tmp_path/jupyter (kernelspecs, runtime files), never the user's home."""
     # Older jupyter_core warns at import unless told to use platformdirs (now its default).
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
-    from nbclient import NotebookClient  # only the kernel tests need Jupyter's client
-
     jupyter = tmp_path / "jupyter"
     for variable, folder in (
         ("JUPYTER_PATH", jupyter),
@@ -293,6 +315,18 @@ def _execute(
         ("JUPYTER_CONFIG_DIR", jupyter / "config"),
     ):
         monkeypatch.setenv(variable, str(folder))
+
+
+def _execute(
+    cells: list[tuple[str, str]],
+    kernel: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, list[Any]]:
+    """Run the cells with nbclient in ``kernel`` (registered under tmp_path); outputs by name."""
+    _jupyter_dirs(tmp_path, monkeypatch)
+    from nbclient import NotebookClient  # only the kernel tests need Jupyter's client
+
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for _, source in cells]
     workdir = tmp_path / "work"
@@ -352,7 +386,9 @@ def test_notebook_in_a_real_kernel(
     assert [call["force_remount"] for call in fake_colab.calls("mount")] == [False, True]
     link = fake_colab.content / PROJECT
     assert link.is_symlink()
-    assert link.resolve() == project.resolve()
+    # The project as the Drive mount shows it (project itself is the fake DriveFS's backing
+    # folder, which the kernel must never use directly).
+    assert link.resolve() == (fake_colab.mountpoint / "MyDrive" / PROJECT).resolve()
 
     installed = _text(out["installed"]).splitlines()
     assert installed[0] == head
@@ -375,3 +411,169 @@ def test_notebook_in_a_real_kernel(
     assert "mymodule" in _html(out["reset-code"])
     assert "remount" in _html(out["reset-remount-code"]).lower()
     assert "dedupe" in _html(out["dedupe-code"]).lower()
+
+
+# -- reset(hard=True) under a Jupyter kernel manager ------------------------------------------
+
+
+@dataclass
+class HardReset:
+    """What the client and the kernel manager saw around ``reset(hard=True)``."""
+
+    before: tuple[Any, ...]  # (pid, 'x' defined, colab_bootstrap imported, mymodule imported)
+    cell_output: str  # the hard-reset cell's streams (stdout and stderr)
+    cell_reply: str | None  # its execute_reply status, None when no reply came
+    exit_codes: list[int | None]  # the old kernel's exit code, once per autorestart
+    dead: bool  # the manager gave up ("dead" callback)
+    restart_s: float  # from sending the cell until the new kernel answered
+    after: tuple[Any, ...]  # the same state as ``before``, in the new kernel
+    again: str  # stdout of the setup cell re-run in the new kernel
+
+
+STATE = (
+    "import os as _os, sys as _sys\n"
+    "_state = (_os.getpid(), 'x' in globals(), 'colab_bootstrap' in _sys.modules, "
+    "'mymodule' in _sys.modules)"
+)
+
+
+async def _run(client: Any, code: str, timeout: float = 120) -> tuple[str, Any]:
+    """Execute ``code``; return its stream text and its reply."""
+    msg_id = client.execute(code, user_expressions={"state": "_state"})
+    text = ""
+    while True:
+        msg = await client.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            text += msg["content"]["text"]
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    while True:
+        reply = await client.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return text, reply
+
+
+def _state(reply: Any) -> tuple[Any, ...]:
+    result: tuple[Any, ...] = ast.literal_eval(
+        reply["content"]["user_expressions"]["state"]["data"]["text/plain"]
+    )
+    return result
+
+
+async def _until_restarted(
+    client: Any, km: Any, msg_id: str, exit_codes: list[int | None]
+) -> tuple[str, str | None]:
+    """Collect the cell's streams and reply until the manager has restarted the kernel."""
+    from queue import Empty
+
+    output, status = "", None
+    deadline = time.monotonic() + 60
+    while not (exit_codes and km._restarter._restarting):  # restart_kernel() has returned
+        assert time.monotonic() < deadline, f"no restart within 60 s; the cell printed:\n{output}"
+        try:
+            msg = await client.get_iopub_msg(timeout=0.05)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+                output += msg["content"]["text"]
+            reply = await client.get_shell_msg(timeout=0.001)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                status = reply["content"]["status"]
+                assert status == "ok", f"reset(hard=True) failed:\n{output}"
+        except Empty:
+            await asyncio.sleep(0.01)
+    return output, status
+
+
+async def _hard_reset(kernel: str, setup_cell: str) -> HardReset:
+    """Start ``kernel`` under jupyter_client's autorestarting manager, then reset(hard=True)."""
+    from traitlets.config import Config
+
+    # Jupyter server's manager class; imported by name, as the typecheck venv has no Jupyter.
+    manager = importlib.import_module("jupyter_client.ioloop")
+    config = Config()
+    config.AsyncIOLoopKernelRestarter.time_to_dead = 0.5  # poll every 0.5 s (Jupyter: 3 s)
+    # A kernel up for more than stable_start_time (10 s) is restarted on the same ports; this
+    # one dies sooner, so say the same explicitly (the client then simply reconnects).
+    config.AsyncIOLoopKernelRestarter.random_ports_until_alive = False
+    km = manager.AsyncIOLoopKernelManager(kernel_name=kernel, config=config)
+    await km.start_kernel()
+    exit_codes: list[int | None] = []
+    dead: list[bool] = []
+
+    def on_restart() -> None:  # before the restart: the provisioner still has the old process
+        exit_codes.append(km.provisioner.process.returncode)
+
+    km.add_restart_callback(on_restart, "restart")  # only once the restarter exists
+    km.add_restart_callback(lambda: dead.append(True), "dead")
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=120)
+        text, reply = await _run(client, setup_cell + "\n" + STATE)
+        assert reply["content"]["status"] == "ok", text
+        before = _state(reply)
+        start = time.monotonic()
+        msg_id = client.execute("colab_bootstrap.reset(hard=True)")
+        cell_output, cell_reply = await _until_restarted(client, km, msg_id, exit_codes)
+        await client.wait_for_ready(timeout=120)
+        restart_s = time.monotonic() - start
+        _, reply = await _run(client, STATE)
+        after = _state(reply)
+        again, reply = await _run(client, setup_cell + "\nprint(mymodule.greet())")
+        assert reply["content"]["status"] == "ok", again
+        return HardReset(
+            before=before,
+            cell_output=cell_output,
+            cell_reply=cell_reply,
+            exit_codes=exit_codes,
+            dead=bool(dead),
+            restart_s=restart_s,
+            after=after,
+            again=again,
+        )
+    finally:
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
+@pytest.mark.slow
+def test_hard_reset_ends_with_a_fresh_kernel_under_a_jupyter_kernel_manager(
+    fake_colab: FakeColab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reset(hard=True) in a kernel on Colab's pins and Python: the manager starts a fresh one.
+
+    The kernel runs this checkout's src/ (no commit needed), on the fake Colab. Jupyter's
+    autorestart stands in for Colab's kernel manager, which is not available: it sees the kernel
+    die and starts a new one on the same ports; the cell gets no reply, the warning names the
+    setup cell, Drive stays mounted, and re-running that cell brings the project back.
+    """
+    flavor = FLAVORS[0]
+    assert flavor.id == "colab-3.13"
+    venv = _make_venv(flavor, tmp_path / "venv")
+    fake_colab.project(PROJECT, {"mymodule.py": V1})
+    env = _kernel_env(fake_colab, venv, tmp_path / "bin", tmp_path)
+    env["PYTHONPATH"] = os.pathsep.join([str(FAKES), str(REPO / "src")])
+    kernel = "colab-bootstrap-e2e-hard-reset"
+    _jupyter_dirs(tmp_path, monkeypatch)
+    _kernelspec(tmp_path / "jupyter", kernel, venv, env)
+    setup_cell = (
+        "import colab_bootstrap\n"
+        f"colab_bootstrap.setup({PROJECT!r}, mountpoint={str(fake_colab.mountpoint)!r}, "
+        f"content_dir={str(fake_colab.content)!r}, gpu='ignore')\n"
+        "import mymodule\nx = 42"
+    )
+    seen = asyncio.run(_hard_reset(kernel, setup_cell))
+
+    assert seen.before[1:] == (True, True, True)
+    assert seen.exit_codes == [-signal.SIGKILL], seen  # one restart, of a SIGKILLed kernel
+    assert not seen.dead
+    assert seen.cell_reply is None  # the cell never completes: the process died in it
+    assert "ColabBootstrapWarning" in seen.cell_output, seen.cell_output
+    assert "re-run the setup cell, In [1]:" in seen.cell_output, seen.cell_output
+    assert seen.after[0] != seen.before[0]
+    assert seen.after[1:] == (False, False, False)  # a fresh kernel: nothing of the old one
+    # The manager killed the old kernel's process group; the Drive daemon is not in it.
+    assert (fake_colab.mountpoint / "MyDrive").is_dir()
+    assert seen.again.strip().splitlines()[-1] == "v1"
+    assert seen.restart_s < 30, seen
