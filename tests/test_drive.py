@@ -476,3 +476,89 @@ def test_a_module_file_that_cannot_be_read_fails_its_import_with_import_error(
     with denied(folder / "extra.py"), pytest.raises(ImportError, match="cannot be read") as caught:
         import extra  # noqa: F401
     assert isinstance(caught.value.__cause__, PermissionError)
+
+
+def test_a_live_mount_without_mydrive_is_remounted(fake_colab: FakeColab) -> None:
+    """A Drive mount whose root shows no MyDrive is not used as it is: it is remounted."""
+    fake_colab.mount_at(fake_colab.mountpoint)
+    fake_colab.mydrive.rename(fake_colab.mydrive.with_name("elsewhere"))
+    project = _setup(create=True)
+    assert "it showed no MyDrive folder" in (project.drive or "")
+    [forced] = _mounts(fake_colab, force=True)
+    assert forced["mountpoint"] == str(fake_colab.mountpoint)
+
+
+def test_a_mount_that_reports_success_without_mounting_is_caught(
+    fake_colab: FakeColab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """drive.mount returning with no Drive mounted (nothing in the mount table) is an error."""
+    _project(fake_colab)
+    from google.colab import drive  # the fake: say "mounted", mount nothing
+
+    def report_success(*args: object, **kwargs: object) -> None:
+        """Return as drive.mount does on success, having mounted nothing."""
+
+    monkeypatch.setattr(drive, "mount", report_success)
+    with pytest.raises(DriveMountError, match=r"no Drive mount is there.*flush_and_unmount"):
+        _setup()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("bash went away"), ValueError("a message Colab never wrote")],
+    ids=["other type", "unknown ValueError"],
+)
+def test_a_mount_failure_of_no_known_kind_keeps_its_text_and_says_to_retry(
+    fake_colab: FakeColab, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    _project(fake_colab)
+    from google.colab import drive
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(drive, "mount", fail)
+    with pytest.raises(DriveMountError) as caught:
+        _setup()
+    assert f"({type(error).__name__}: {error})" in str(caught.value)
+    assert "Re-run the cell; if it keeps failing, Runtime > Disconnect" in str(caught.value)
+    assert caught.value.__cause__ is error
+
+
+def test_drive_dir_or_project_on_a_dead_mount_is_a_lost_connection_not_missing(
+    fake_colab: FakeColab, tmp_path: Path
+) -> None:
+    """An explicit folder on a dead mount is not reported as "does not exist"."""
+    work = tmp_path / "work"
+    work.mkdir()
+    fake_colab.mount_at(work / "proj")
+    fake_colab.mount_at(tmp_path / "dead")
+    fake_colab.kill_drivefs()
+    with pytest.raises(DriveConnectionLostError, match=r"Cannot read .*dead"):
+        _setup(drive_dir=tmp_path / "dead")
+    with pytest.raises(DriveConnectionLostError, match=r"Cannot read .*proj"):
+        _setup(drive_dir=work)
+
+
+def test_later_path_entries_still_supply_modules_while_drive_is_dead(
+    fake_colab: FakeColab, tmp_path: Path
+) -> None:
+    """The dead project entry steps aside; once Drive is back, no stale 'cannot be read' stays."""
+    _project(fake_colab)
+    _setup()
+    import train  # noqa: F401
+
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "cbt_later_mod.py").write_text("WHERE = 'later'\n")
+    sys.path.append(str(later))  # after the project's entry (the test's sys.path is restored)
+    fake_colab.kill_drivefs()
+    import cbt_later_mod  # type: ignore[import-not-found]
+
+    assert cbt_later_mod.WHERE == "later"
+    _setup()  # Drive back
+    del sys.modules["cbt_later_mod"]
+    (later / "cbt_later_mod.py").unlink()  # no invalidate_caches(): it would clear the record
+    with pytest.raises(ModuleNotFoundError) as caught:
+        import cbt_later_mod
+    assert "cannot be read" not in str(caught.value)

@@ -132,6 +132,7 @@ def given_drive(drive_dir: str | os.PathLike[str] | None) -> DriveLocation | Non
 
     Raises:
         DriveNotFoundError: the folder named does not exist or is not a folder.
+        DriveConnectionLostError: it is on a dead Drive mount.
     """
     env = SESSION.defaults.drive_env
     given: tuple[tuple[str | os.PathLike[str] | None, FoundBy, str], ...] = (
@@ -142,8 +143,9 @@ def given_drive(drive_dir: str | os.PathLike[str] | None) -> DriveLocation | Non
         if value is None:
             continue
         path = Path(os.path.expanduser(os.fspath(value)))
-        if not os.path.isdir(path):
-            what = "is not a folder" if os.path.lexists(path) else "does not exist"
+        kind = _kind(path)
+        if kind != "dir":
+            what = "is not a folder" if kind == "other" else "does not exist"
             raise DriveNotFoundError(
                 f"{name} {str(path)!r} {what}. Point it at the folder that holds your "
                 "projects (your 'My Drive' folder)."
