@@ -449,17 +449,19 @@ def gather(
     }
     if facts["watching"]:
         facts["stale"] = _attempt(lambda: tuple(stale()))
-    try:
-        facts["drive"] = _locate.find_drive(
-            facts["location"].drive_dir, colab=colab, mountpoint=facts["location"].mountpoint
-        )
-    except ColabBootstrapError as exc:
-        facts["drive_error"] = str(exc)
     named = facts["location"].drive_dir or os.environ.get(SESSION.defaults.drive_env)
-    if colab and not named and "drive_error" not in facts:
+    if colab and not named:  # Colab's mount: keep what was seen, to say why it is not usable
         mount = facts["mount"] = _colab.find_mount(facts["location"].mountpoint)
+        facts["drive"] = _locate.mounted_drive(mount)
         if mount.state == "absent":
             facts["local_files"] = tuple(_colab.local_entries(mount.point))
+    else:
+        try:
+            facts["drive"] = _locate.find_drive(
+                facts["location"].drive_dir, colab=colab, mountpoint=facts["location"].mountpoint
+            )
+        except ColabBootstrapError as exc:
+            facts["drive_error"] = str(exc)
     if project is None and current is not None:
         project = current.project.name
     _where_project(facts, project)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from ._colab import find_mount, mydrive_in
+from ._colab import DriveMount, find_mount, mydrive_in
 from ._errors import (
     DRIVE_LOST,
     DriveConnectionLostError,
@@ -35,6 +35,7 @@ __all__ = [
     "find_drive",
     "given_drive",
     "link_path",
+    "mounted_drive",
     "project_path",
     "validate_project",
 ]
@@ -194,10 +195,14 @@ def find_drive(
     if given is not None:
         return given
     if colab:
-        found = find_mount(mountpoint)
-        mydrive = mydrive_in(found.point) if found.state == "live" else None
-        return None if mydrive is None else DriveLocation(mydrive, "colab")
+        return mounted_drive(find_mount(mountpoint))
     return desktop_drive(home)
+
+
+def mounted_drive(found: DriveMount) -> DriveLocation | None:
+    """My Drive in a Colab Drive mount: its ``MyDrive`` folder when the mount is live."""
+    mydrive = mydrive_in(found.point) if found.state == "live" else None
+    return None if mydrive is None else DriveLocation(mydrive, "colab")
 
 
 def close_names(parent: Path, name: str, limit: int = 3) -> list[str]:
