@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Literal
 
 from ._copies import CopyGroup, copy_groups
-from ._errors import DRIVE_LOST, DriveConnectionLostError, ProjectNotFoundError, connection_lost
-from ._files import read_chunks, sha256_and_head, write_atomic
+from ._errors import DRIVE_LOST, DriveConnectionLostError, ProjectNotFoundError
+from ._files import drive_lost, read_chunks, sha256_and_head, write_atomic
 from ._render import escape, html_table
 from ._scan import leaf, scan
 from ._session import SESSION
@@ -326,13 +326,11 @@ def _group_text(group: GroupPlan, applied: bool) -> list[str]:
 
 def _reachable(folder: Path) -> None:
     """Raise DriveConnectionLostError when ``folder`` is on a dead Drive mount."""
-    try:
-        os.stat(folder)
-    except OSError as exc:
-        if connection_lost(exc):
-            raise DriveConnectionLostError(
-                f"{folder} cannot be read, so nothing was planned or moved. {DRIVE_LOST}"
-            ) from exc
+    lost = drive_lost(folder)
+    if lost is not None:
+        raise DriveConnectionLostError(
+            f"{folder} cannot be read, so nothing was planned or moved. {DRIVE_LOST}"
+        ) from lost
 
 
 def _root(path: str | os.PathLike[str] | None) -> Path:

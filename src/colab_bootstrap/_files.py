@@ -15,9 +15,20 @@ import os
 import stat
 from collections.abc import Iterator
 
-__all__ = ["read_bytes", "read_chunks", "sha256_and_head", "write_atomic"]
+from ._errors import connection_lost
+
+__all__ = ["drive_lost", "read_bytes", "read_chunks", "sha256_and_head", "write_atomic"]
 
 _CHUNK = 1 << 16
+
+
+def drive_lost(path: str | os.PathLike[str]) -> OSError | None:
+    """The ENOTCONN error when ``path`` is on a dead Google Drive mount, else None (one stat)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc if connection_lost(exc) else None
+    return None
 
 
 def _not_regular(path: str | os.PathLike[str], mode: int) -> OSError | None:

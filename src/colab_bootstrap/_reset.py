@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import re
 import sys
 import time
@@ -30,9 +29,9 @@ from ._errors import (
     DriveMountError,
     NotOnColabError,
     ResetError,
-    connection_lost,
     describe,
 )
+from ._files import drive_lost
 from ._importhook import project_modules
 from ._render import Rendered
 from ._session import SESSION
@@ -413,22 +412,13 @@ def _remount(colab: bool) -> str:
 
 def _lost_folder() -> str:
     """A project folder on a dead Drive mount, as the report says it; "" when all answer."""
-    lost = next((root for root in SESSION.roots.paths if _unreachable(str(root))), None)
+    lost = next((root for root in SESSION.roots.paths if drive_lost(root)), None)
     if lost is None:
         return ""
     return (
         f"{lost} cannot be read, so nothing was dropped: the notebook keeps the code it has. "
         f"{DRIVE_LOST}"
     )
-
-
-def _unreachable(path: str) -> bool:
-    """``path`` is on a dead Drive mount (ENOTCONN)."""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        return connection_lost(exc)
-    return False
 
 
 def _setup_cell() -> str:
