@@ -25,6 +25,17 @@ from ._version import __version__
 
 __all__ = ["main"]
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class _Location(TypedDict):
+        """The three location options of setup() and doctor()."""
+
+        drive_dir: str | None
+        mountpoint: str | None
+        content_dir: str | None
+
 
 def _add_location(command: argparse.ArgumentParser, *, content_help: str) -> None:
     """--drive, --mountpoint and --content-dir: where setup() and doctor() look."""
@@ -128,16 +139,19 @@ _NOT_SEEN = (
 )
 
 
+def _location(args: argparse.Namespace) -> _Location:
+    """--drive, --mountpoint and --content-dir as setup() and doctor() take them."""
+    return {
+        "drive_dir": args.drive,
+        "mountpoint": args.mountpoint,
+        "content_dir": args.content_dir,
+    }
+
+
 def _run_doctor(args: argparse.Namespace) -> int:
     from ._doctor import doctor  # noqa: PLC0415 - keep --version instant
 
-    report = doctor(
-        args.project,
-        drive_dir=args.drive,
-        mountpoint=args.mountpoint,
-        content_dir=args.content_dir,
-        network=not args.offline,
-    )
+    report = doctor(args.project, **_location(args), network=not args.offline)
     if args.json:
         print(report.to_json())
     elif args.markdown:
@@ -153,9 +167,7 @@ def _run_setup(args: argparse.Namespace) -> int:
 
     project = setup(
         args.project,
-        drive_dir=args.drive,
-        mountpoint=args.mountpoint,
-        content_dir=args.content_dir,
+        **_location(args),
         gpu=args.gpu,
         force_remount=args.force_remount,
         create=args.create,
