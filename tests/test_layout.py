@@ -17,6 +17,7 @@ PACKAGE = Path(colab_bootstrap.__file__).parent
 ORDER = (
     "_version",
     "_errors",
+    "_redact",
     "_render",
     "_files",
     "_log",
