@@ -275,10 +275,14 @@ def _isolate_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     sys.pycache_prefix = saved_prefix
     # Drop only the modules the test's own files defined (project modules in tmp folders):
     # dropping a library such as requests and re-importing it later breaks its identity checks.
-    temp = os.path.realpath(tempfile.gettempdir()) + os.sep
+    # A file a test replaced by a link (to /dev/zero, say) is judged by where it was.
+    temps = tuple(
+        p + os.sep for p in {tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
+    )
     for name in set(sys.modules) - saved_modules:
         file = getattr(sys.modules[name], "__file__", None) or ""
-        if not file or os.path.realpath(file).startswith(temp):
+        where = (os.path.abspath(file), os.path.realpath(file)) if file else ()
+        if not file or any(path.startswith(temps) for path in where):
             del sys.modules[name]
 
 

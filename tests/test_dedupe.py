@@ -158,13 +158,15 @@ def test_identical_copies_collapse_onto_the_plain_name(tmp_path: Path) -> None:
     assert "all identical" in str(plan)
 
 
-def test_a_lone_copy_takes_the_plain_name(tmp_path: Path) -> None:
-    """With no plain file, the copy is renamed to it and nothing goes to the trash."""
+def test_a_lone_copy_is_listed_and_left_alone(tmp_path: Path) -> None:
+    """With no plain file, Drive did not make the name: listed, never renamed or trashed."""
     put(tmp_path, "data/labels (1).csv", "a,b\n")
     plan = dedupe(tmp_path, apply=True)
-    assert (tmp_path / "data/labels.csv").read_text() == "a,b\n"
-    assert not (tmp_path / "data/labels (1).csv").exists()
-    assert [(m.kind, m.state) for m in plan.moves] == [("keep", "done")]
+    assert (tmp_path / "data/labels (1).csv").read_text() == "a,b\n"
+    assert not (tmp_path / "data/labels.csv").exists()
+    assert plan.moves == ()
+    assert not (tmp_path / ".colab_bootstrap").exists()
+    assert "not Drive copies, not moved (no labels.csv itself)" in str(plan)
 
 
 def test_big_binary_versions_show_sizes_but_no_diff(tmp_path: Path) -> None:
@@ -255,7 +257,7 @@ def test_odd_groups_read_right_as_text_and_html(tmp_path: Path) -> None:
     put(tmp_path, "big (1).bin", b"\x01" * 1_500_000, T0 + DAY)
     plan = dedupe(tmp_path)
     text = str(plan)
-    assert "data/labels.csv: 1 version, no labels.csv itself" in text
+    assert "data/labels.csv: not Drive copies, not moved (no labels.csv itself)" in text
     assert "1.5 MB" in text
     page = plan._repr_html_()
     assert "runs/" in page
@@ -264,7 +266,8 @@ def test_odd_groups_read_right_as_text_and_html(tmp_path: Path) -> None:
     assert done.ok
     assert done.manifest is not None
     record = json.loads(done.manifest.read_text())
-    assert {move["group"] for move in record["moves"]} == {"big.bin", "data/labels.csv"}
+    assert {move["group"] for move in record["moves"]} == {"big.bin"}
+    assert (tmp_path / "data/labels (1).csv").read_text() == "a,b\n"
     assert (tmp_path / "runs (1)/a.txt").read_text() == "2"
 
 
@@ -339,9 +342,10 @@ def test_unicode_and_spaces_in_names(tmp_path: Path) -> None:
     """Names with accents, CJK characters and spaces are grouped, kept and trashed intact."""
     put(tmp_path, "données.py", "old", T0)
     put(tmp_path, "données (1).py", "new", T0 + DAY)
-    put(tmp_path, "my notes/日本語 (1).csv", "only")
+    put(tmp_path, "my notes/日本語.csv", "old", T0)
+    put(tmp_path, "my notes/日本語 (1).csv", "only", T0 + DAY)
     put(tmp_path, "my notes/read me.txt", "a", T0 + DAY)
-    put(tmp_path, "my notes/read me (2).txt", "b", T0)
+    put(tmp_path, "my notes/read me (1).txt", "b", T0)
     before = _contents(tmp_path)
     plan = dedupe(tmp_path, apply=True)
     assert plan.ok
@@ -351,7 +355,7 @@ def test_unicode_and_spaces_in_names(tmp_path: Path) -> None:
     assert (tmp_path / "my notes/日本語.csv").read_text() == "only"
     assert (tmp_path / "my notes/read me.txt").read_text() == "a"
     assert (plan.trash / "données.py").read_text() == "old"
-    assert (plan.trash / "my notes/read me (2).txt").read_text() == "b"
+    assert (plan.trash / "my notes/read me (1).txt").read_text() == "b"
     assert _contents(tmp_path, plan.manifest) == before
     assert '"from": "my notes/日本語 (1).csv"' in plan.manifest.read_text(encoding="utf-8")
 
@@ -444,12 +448,11 @@ def test_a_version_edited_after_the_plan_leaves_its_group_untouched(tmp_path: Pa
 
 
 def test_a_plain_name_that_reappears_is_never_overwritten(tmp_path: Path) -> None:
-    """Drive sync brings back the plain file after the plan: it is kept and the group waits."""
+    """Drive sync brings back the plain file after the plan: both files are kept."""
     put(tmp_path, "cfg (1).yaml", "mine")
     plan = dedupe(tmp_path)
     put(tmp_path, "cfg.yaml", "synced")
-    done = plan.apply()
-    assert not done.ok
+    plan.apply()
     assert (tmp_path / "cfg.yaml").read_text() == "synced"
     assert (tmp_path / "cfg (1).yaml").read_text() == "mine"
 
@@ -681,7 +684,6 @@ def test_a_move_across_file_systems_that_cannot_finish_leaves_no_copy(
 STEMS = ("prep", "my data", "données", "日本", "a.b", "x")
 EXTS = (".py", ".txt", ".tar.gz", "")
 FOLDERS = ("", "pkg", "pkg/sub dir", "ünï")
-SUFFIXES = (" (1)", " (2)", " (3)", " (1) (1)", " (12)")
 CONTENTS = (b"", b"x = 1\n", b"x = 2\n", b"\x00\xff binary", "é\n".encode())
 
 
@@ -699,10 +701,13 @@ def _groups(draw: st.DrawFn) -> list[tuple[str, dict[str, tuple[bytes, int]]]]:
     groups = []
     for folder, stem, ext in keys:
         prefix = f"{folder}/" if folder else ""
-        suffixes = draw(st.lists(st.sampled_from(SUFFIXES), min_size=1, max_size=3, unique=True))
-        names = [f"{stem}{suffix}{ext}" for suffix in suffixes]
+        # What Drive makes: the plain name and copies numbered (1)..(k), a copy of a copy
+        # only beside the copy it copies.
+        count = draw(st.integers(min_value=1, max_value=3))
+        suffixes = [f" ({number})" for number in range(1, count + 1)]
         if draw(st.booleans()):
-            names.insert(0, f"{stem}{ext}")
+            suffixes.append(" (1) (1)")
+        names = [f"{stem}{ext}", *(f"{stem}{suffix}{ext}" for suffix in suffixes)]
         members = {
             prefix + name: (
                 draw(st.sampled_from(CONTENTS)),

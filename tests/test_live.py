@@ -226,10 +226,11 @@ def test_newer_drive_copy_is_reported_with_its_path(proj: Path, notebook: Namesp
 
 
 def test_a_copy_of_a_copy_counts_as_a_copy(proj: Path, notebook: Namespace) -> None:
-    """`helpers (1) (2).py` (a copy of a copy, as dedupe() groups it) is a newer copy too."""
+    """`helpers (1) (1).py` (a copy of a copy, as dedupe() groups it) is a newer copy too."""
     colab_bootstrap.setup("proj", gpu="ignore")
     run(notebook, "import helpers")
-    newer = proj / "helpers (1) (2).py"
+    (proj / "helpers (1).py").write_text((proj / "helpers.py").read_text())
+    newer = proj / "helpers (1) (1).py"
     newer.write_text("def helper():\n    return 'h-copy-of-copy'\n")
     later = (proj / "helpers.py").stat().st_mtime_ns + 10**9
     os.utime(newer, ns=(later, later))

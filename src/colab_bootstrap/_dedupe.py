@@ -5,7 +5,12 @@ Drive sync leaves several files under one name, shown as ``prep.py``, ``prep (1)
 names and contents (newest version kept under the plain name, byte-identical ones collapse), shows
 the plan, and only with ``apply=True`` moves the other versions into a trash folder inside the
 project, with a manifest. Moves are renames that never replace a file; a file that changed since
-the plan leaves its group untouched.
+the plan (by its SHA-256, read again just before it moves) leaves its group untouched.
+
+Only names Drive itself makes are ever moved (see ``_copies``): the plain name present, copies
+numbered (1), (2)... in turn. Other numbered names are reported, never touched. The trash must be
+a real folder of the project, on its file system: a ``.colab_bootstrap`` that is a link (to
+``/dev/shm``, say: RAM, gone at restart) makes ``apply`` refuse and move nothing.
 """
 
 from __future__ import annotations
@@ -24,11 +29,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from ._copies import CopyGroup, copy_groups
-from ._errors import DRIVE_LOST, DriveConnectionLostError, ProjectNotFoundError
+from ._copies import TWO_FORMS, CopyGroup, copy_groups, name_key
+from ._errors import DRIVE_LOST, DriveConnectionLostError, ProjectNotFoundError, connection_lost
 from ._files import drive_lost, read_chunks, sha256_and_head, write_atomic
 from ._render import escape, html_table
-from ._scan import leaf, scan
+from ._scan import Scan, leaf, scan
 from ._session import SESSION
 from ._version import __version__
 
@@ -71,8 +76,16 @@ class Version:
 
     @property
     def modified(self) -> datetime:
-        """Modification time, in UTC."""
-        return datetime.fromtimestamp(self.mtime_ns / 1e9, tz=timezone.utc)
+        """Modification time, in UTC.
+
+        Raises:
+            ValueError: the time is outside the years 1 to 9999 (a file system such as tmpfs
+                stores any time; ``mtime_ns`` always holds it).
+        """
+        try:
+            return datetime.fromtimestamp(self.mtime_ns / 1e9, tz=timezone.utc)
+        except (OverflowError, OSError) as exc:
+            raise ValueError(f"{self.path}: modification time out of range ({exc})") from None
 
 
 MoveState = Literal["planned", "done", "failed", "skipped"]
@@ -138,7 +151,15 @@ def _size(size: int) -> str:
 
 
 def _when(version: Version) -> str:
-    return version.modified.strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return version.modified.strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:  # a time beyond year 9999 (tmpfs stores any)
+        return f"{version.mtime_ns} ns since 1970"
+
+
+def _printable(text: str) -> str:
+    """``text`` safe to print as UTF-8: a name that is not UTF-8 shows its odd bytes escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -146,8 +167,9 @@ class DedupePlan:
     """What ``dedupe()`` found and decided (and, once applied, what it did).
 
     ``apply()`` carries the plan out and returns the resulting plan; ``ok`` is False when any
-    move failed. Nothing is ever deleted: versions not kept are in ``trash``, listed in
-    ``manifest``.
+    move failed, when the trash was refused, or when the walk stopped at its limit
+    (``truncated``: the plan covers only the entries seen, and ``problems`` says what to do).
+    Nothing is ever deleted: versions not kept are in ``trash``, listed in ``manifest``.
     """
 
     root: Path
@@ -166,8 +188,15 @@ class DedupePlan:
 
     @property
     def ok(self) -> bool:
-        """True unless something could not be done (every byte is still in place or trash)."""
-        return not self.problems and all(move.state != "failed" for move in self.moves)
+        """True unless something could not be done or seen (every byte is in place or trash).
+
+        A plan whose walk stopped at its limit is never ok: copies beyond it were not seen.
+        """
+        return (
+            not self.truncated
+            and not self.problems
+            and all(move.state != "failed" for move in self.moves)
+        )
 
     def apply(self) -> DedupePlan:
         """Carry the plan out: keep each chosen version at the plain name, trash the others.
@@ -205,7 +234,10 @@ class DedupePlan:
         if reported:
             text += f"; {reported} group(s) only reported"
         if self.truncated:
-            text += f"; the walk stopped after {self.entries} entries, so some copies were not seen"
+            text += (
+                f"; INCOMPLETE: the walk stopped at its limit after {self.entries} entries, so "
+                "copies beyond them were not seen"
+            )
         return f"colab_bootstrap.dedupe {self.root}: {text}"
 
     def _footer(self) -> list[str]:
@@ -228,7 +260,7 @@ class DedupePlan:
         if footer:
             lines.append("")
             lines.extend(footer)
-        return "\n".join(lines)
+        return _printable("\n".join(lines))
 
     def _repr_html_(self) -> str:
         rows: list[tuple[str, str, str, str, str, str]] = []
@@ -250,7 +282,7 @@ class DedupePlan:
                     f"<pre>{escape(diff)}</pre></details>"
                 )
         parts.extend(f"<p>{escape(line)}</p>" for line in self._footer())
-        return "".join(parts)
+        return _printable("".join(parts))
 
 
 def _decision(group: GroupPlan, version: Version, applied: bool) -> str:
@@ -334,6 +366,20 @@ def _reachable(folder: Path) -> None:
 
 
 def _root(path: str | os.PathLike[str] | None) -> Path:
+    try:
+        return _folder(path)
+    except (ValueError, RuntimeError, OSError) as exc:  # NUL in the path, ~unknown, no cwd
+        if isinstance(exc, OSError) and connection_lost(exc):
+            raise DriveConnectionLostError(
+                f"{path} cannot be read, so nothing was planned or moved. {DRIVE_LOST}"
+            ) from exc
+        raise ProjectNotFoundError(
+            f"{path!r} cannot be used as a folder ({exc}). Pass the project folder to clean, "
+            "e.g. colab_bootstrap.dedupe('/content/drive/MyDrive/fastai_course2')."
+        ) from exc
+
+
+def _folder(path: str | os.PathLike[str] | None) -> Path:
     if path is None:
         current = SESSION.current()
         if current is None:
@@ -383,8 +429,17 @@ def _diff(old: Version, old_data: bytes | None, new: Version, new_data: bytes | 
     return "\n".join(lines)
 
 
+def _identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What tells one state of a file from another without reading it."""
+    return (info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns)
+
+
 def _versions(root: Path, group: CopyGroup) -> tuple[list[Version], dict[str, bytes | None], str]:
-    """The group's files as they are now (vanished ones dropped), or a reason to leave it."""
+    """The group's files as they are now (vanished ones dropped), or a reason to leave it.
+
+    Only regular files are read (``_files.read_chunks``: a FIFO is refused, never waited on),
+    and each is stat-ed again after reading: one swapped meanwhile is not trusted.
+    """
     versions: list[Version] = []
     data: dict[str, bytes | None] = {}
     for path in (group.plain, *group.copies):
@@ -393,6 +448,8 @@ def _versions(root: Path, group: CopyGroup) -> tuple[list[Version], dict[str, by
             if not stat.S_ISREG(info.st_mode):
                 return [], {}, f"{path} is a link or not a plain file; left alone"
             digest, small = _read(root / path)
+            if _identity(os.lstat(root / path)) != _identity(info):
+                return [], {}, f"{path} changed while it was read (Drive sync?); left alone"
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -402,12 +459,27 @@ def _versions(root: Path, group: CopyGroup) -> tuple[list[Version], dict[str, by
     return versions, data, ""
 
 
+#: Why a group that is not Drive's own is only reported.
+_NOT_DRIVE = (
+    "Drive names copies of one file (1), (2)... in turn, beside the plain name itself, so these "
+    "may be names you chose: rename or merge them by hand"
+)
+_TWO_FORMS_FIX = (
+    "They look identical but are different names (one typed on a Mac?): rename one of them by "
+    "hand, then run dedupe again"
+)
+
+
 def _plan_group(root: Path, group: CopyGroup) -> GroupPlan | None:
     if group.is_folder:
         return GroupPlan(
             group,
             note="folder copies are never merged: compare them and move what you need by hand",
         )
+    if not group.movable:
+        if group.reason.startswith(TWO_FORMS):
+            return GroupPlan(group, note=f"not moved: {group.reason}. {_TWO_FORMS_FIX}")
+        return GroupPlan(group, note=f"not Drive copies, not moved ({group.reason}). {_NOT_DRIVE}")
     versions, data, why = _versions(root, group)
     if why:
         return GroupPlan(group, note=why)
@@ -448,14 +520,27 @@ def dedupe(path: str | os.PathLike[str] | None = None, *, apply: bool = False) -
     Each group keeps its newest version (by modification time; byte-identical copies simply
     collapse) under the plain name. With ``apply=True`` every other version is moved, never
     deleted, to ``<path>/.colab_bootstrap/trash/<UTC time>/`` under its own relative path, with a
-    ``manifest.json`` recording each move. Folder copies (``data (1)/``) are only reported.
+    ``manifest.json`` recording each move and the SHA-256 of what moved (each file is read again
+    just before it moves; one that changed since the plan leaves its group untouched).
+
+    Only what Drive sync makes is moved: the plain name present, copies numbered (1), (2)... in
+    turn (names compared in NFC). Numbered names without their plain name (``Season (1).mp4``
+    alone), numbers Drive does not give (``report (2023).pdf``), two spellings of one name, folder
+    copies (``data (1)/``), links and special files are only reported.
+
+    The walk sees at most 50,000 files and folders (``_scan.DEFAULT_LIMIT``); past that the
+    plan is marked incomplete (``truncated``, never ``ok``) and says to run it on sub-folders.
+    The trash must be a real folder inside ``path`` on the same file system: when
+    ``.colab_bootstrap`` is a link or a mount, applying refuses (``problems`` says why) and
+    moves nothing.
 
     Args:
         path: the project folder; default: the project ``setup()`` made in this process.
         apply: carry the plan out (default: only plan; nothing changes).
 
     Raises:
-        ProjectNotFoundError: ``path`` is not a folder, or none was given and none was set up.
+        ProjectNotFoundError: ``path`` is not a folder (or not a usable path), or none was given
+            and none was set up.
         DriveConnectionLostError: the folder is on a dead Drive mount; nothing was moved.
     """
     root = _root(path)
@@ -468,8 +553,25 @@ def dedupe(path: str | os.PathLike[str] | None = None, *, apply: bool = False) -
     groups = tuple(
         planned for group in copy_groups(walk) if (planned := _plan_group(root, group)) is not None
     )
-    plan = DedupePlan(root, groups, walk.entries, truncated=walk.truncated)
+    problems = (_incomplete(root, walk),) if walk.truncated else ()
+    plan = DedupePlan(root, groups, walk.entries, truncated=walk.truncated, problems=problems)
     return plan.apply() if apply else plan
+
+
+def _incomplete(root: Path, walk: Scan) -> str:
+    """What a walk stopped at its limit means for the plan, and what to run instead."""
+    text = (
+        f"incomplete: dedupe looks at no more than {walk.limit} files and folders of {root} in "
+        "one run and stopped there, so copies further on were neither seen nor moved."
+    )
+    subfolders = [folder for folder in walk.dirs if "/" not in folder]
+    if not subfolders:
+        return f"{text} Split the folder into sub-folders and run dedupe on each."
+    shown = ", ".join(subfolders[:3]) + (", ..." if len(subfolders) > 3 else "")
+    return (
+        f"{text} Run it on each sub-folder in turn ({shown}), e.g. "
+        f"{dedupe_command(root / subfolders[0])}"
+    )
 
 
 # --------------------------------------------------------------------------- moving
@@ -563,13 +665,20 @@ def _rename(source: Path, target: Path, native: Renamer | None) -> None:
 
 
 def _free(target: Path) -> Path:
-    """``target``, or ``stem~N.ext`` when something already holds that name in the trash."""
-    if not os.path.lexists(target):
-        return target
+    """``target``, or ``stem~N.ext`` when a name in the trash folder already is (or looks) it.
+
+    Names are compared in NFC, so no two names in the trash look alike.
+    """
+    try:
+        taken = {name_key(name) for name in os.listdir(target.parent)}
+    except OSError:
+        taken = set()
     stem, suffix = os.path.splitext(target.name)
-    number = 1
-    while os.path.lexists(candidate := target.with_name(f"{stem}~{number}{suffix}")):
+    candidate = target
+    number = 0
+    while name_key(candidate.name) in taken or os.path.lexists(candidate):
         number += 1
+        candidate = target.with_name(f"{stem}~{number}{suffix}")
     return candidate
 
 
@@ -578,15 +687,64 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+class _TrashRefusedError(Exception):
+    """The trash folder would not be a real folder of the project; the message says why."""
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "somewhere else"
+
+
+def _own_folder(path: Path, device: int, *, fresh: bool) -> None:
+    """Make ``path`` (or, unless ``fresh``, accept it as it is) as a real folder on ``device``.
+
+    Checked with ``lstat``, never through a link: a link, or a mount of another file system,
+    would put the trash (and every file moved into it) outside the project.
+    """
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        if fresh:
+            raise
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        raise _TrashRefusedError(
+            f"{path} is a symbolic link (to {_link_target(path)}), and dedupe keeps the files it "
+            "moves in a real folder inside the project, on the project's own file system (a "
+            "link could put them in RAM, gone at restart). Move the link away (the trash folder "
+            "is made afresh) and run dedupe again."
+        )
+    if not stat.S_ISDIR(info.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
+    if info.st_dev != device:
+        raise _TrashRefusedError(
+            f"{path} is on another file system than the project (a mount?), and dedupe keeps "
+            "the files it moves on the project's own file system. Unmount it or move it away "
+            "and run dedupe again."
+        )
+
+
 def _make_trash(root: Path) -> Path:
-    base = root / TRASH_DIR
-    base.mkdir(parents=True, exist_ok=True)
+    """A new, empty folder ``<root>/.colab_bootstrap/trash/<UTC time>``, every part checked.
+
+    Raises:
+        _TrashRefusedError: a part is a link or on another file system.
+        OSError: a part cannot be made (a file in the way, a read-only folder).
+    """
+    device = os.stat(root).st_dev
+    base = root
+    for part in Path(TRASH_DIR).parts:
+        base = base / part
+        _own_folder(base, device, fresh=False)
     name = _timestamp(datetime.now(timezone.utc))
     number = 1
     while True:
         folder = base / (name if number == 1 else f"{name}-{number}")
         try:
-            folder.mkdir()
+            _own_folder(folder, device, fresh=True)
         except FileExistsError:
             number += 1
             continue
@@ -622,7 +780,7 @@ class _Manifest:
                 "kind": move.kind,
                 "size": move.version.size,
                 "sha256": move.version.sha256,
-                "modified": move.version.modified.isoformat(),
+                "modified": _iso(move.version),
                 "state": move.state,
                 "detail": move.detail,
             }
@@ -631,35 +789,115 @@ class _Manifest:
 
     def write(self, complete: bool) -> None:
         record = {**self.head, "complete": complete, "moves": self.moves}
-        write_atomic(self.path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+        text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: \udcXX escapes, lossless
+            text = json.dumps(record, indent=1) + "\n"
+        write_atomic(self.path, text)
 
 
-def _unchanged(root: Path, version: Version) -> bool | None:
-    """True when the file is as planned, False when it changed, None when it is gone."""
+def _iso(version: Version) -> str:
     try:
-        info = os.lstat(root / version.path)
+        return version.modified.isoformat()
+    except ValueError:  # a time beyond year 9999 (tmpfs stores any): the raw value
+        return f"{version.mtime_ns} ns since 1970"
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A version as it is just before it moves: hashed again, and which file that was."""
+
+    version: Version
+    identity: tuple[int, int, int, int, int]
+
+
+def _now(root: Path, version: Version) -> _Seen | str | None:  # noqa: PLR0911 - one per case
+    """The version read again (SHA-256), None when it is gone, or how it changed since the plan.
+
+    Size and modification time are compared first, then the contents: a file rewritten with
+    the same size and its old time put back (``os.utime``) is still told apart.
+    """
+    path = root / version.path
+    try:
+        before = os.lstat(path)
+        if not stat.S_ISREG(before.st_mode):
+            return "is no longer a plain file"
+        if (before.st_size, before.st_mtime_ns) != (version.size, version.mtime_ns):
+            return "has another size or time"
+        digest, _ = sha256_and_head(path, 0)
+        after = os.lstat(path)
     except FileNotFoundError:
         return None
-    except OSError:
-        return False
+    except OSError as exc:
+        return f"cannot be read ({_message(exc)})"
+    if _identity(after) != _identity(before):
+        return "changed while it was read"
+    if digest != version.sha256:
+        return "has other contents (same size and time)"
+    return _Seen(replace(version, sha256=digest), _identity(before))
+
+
+def _still(path: Path, seen: _Seen) -> None:
+    """Raise unless ``path`` is still the very file that was just hashed (one ``lstat``)."""
+    if _identity(os.lstat(path)) != seen.identity:
+        raise OSError(errno.ESTALE, "it changed after it was read again", str(path))
+
+
+def _moved(target: Path, seen: _Seen) -> tuple[Version, str]:
+    """What is now at ``target``: the hashed version, or (a swap mid-move) its own hash."""
+    try:
+        info = os.lstat(target)
+        if (info.st_dev, info.st_ino) == seen.identity[:2]:
+            return seen.version, ""
+        digest, _ = sha256_and_head(target, 0)  # copied across file systems, or swapped
+    except OSError as exc:
+        return seen.version, f"moved, but could not be checked there ({_message(exc)})"
+    if digest == seen.version.sha256:
+        return seen.version, ""
     return (
-        stat.S_ISREG(info.st_mode)
-        and info.st_size == version.size
-        and info.st_mtime_ns == version.mtime_ns
+        replace(seen.version, size=info.st_size, mtime_ns=info.st_mtime_ns, sha256=digest),
+        "changed while it was moved: the manifest has the hash of what moved",
     )
 
 
-def _apply_group(root: Path, trash: Path, group: GroupPlan, native: Renamer | None) -> GroupPlan:  # noqa: C901, PLR0912 - one step per case, in order
-    states = {v.path: _unchanged(root, v) for v in group.versions}
+def _lookalikes(root: Path, plain: str, listings: dict[str, list[str] | None]) -> str:
+    """Another name in ``plain``'s folder that looks the same as it (NFC), or ''."""
+    folder, _, name = plain.rpartition("/")
+    if folder not in listings:
+        try:
+            listings[folder] = os.listdir(root / folder)
+        except OSError:
+            listings[folder] = None
+    listing = listings[folder]
+    if listing is None:
+        return f"{folder or '.'} (cannot be listed)"
+    key = name_key(name)
+    twins = [other for other in listing if other != name and name_key(other) == key]
+    return ", ".join(f"{folder}/{twin}" if folder else twin for twin in twins)
+
+
+def _apply_group(  # noqa: C901, PLR0912, PLR0915 - one step per case, in order
+    root: Path,
+    trash: Path,
+    group: GroupPlan,
+    native: Renamer | None,
+    listings: dict[str, list[str] | None],
+) -> GroupPlan:
+    states = {v.path: _now(root, v) for v in group.versions}
     plain_is_version = any(v.path == group.group.plain for v in group.versions)
-    changed = [path for path, state in states.items() if state is False]
+    changed = [f"{path} {state}" for path, state in states.items() if isinstance(state, str)]
     if group.keep is not None and states[group.keep] is None:
-        changed.append(group.keep)
+        changed.append(f"{group.keep} is gone")
     if not plain_is_version and os.path.lexists(root / group.group.plain):
-        changed.append(group.group.plain)
+        changed.append(f"{group.group.plain} appeared")
+    if any(move.kind == "keep" for move in group.moves):
+        twins = _lookalikes(root, group.group.plain, listings)
+        if twins:
+            changed.append(f"{twins} appeared, a name that looks like {group.group.plain}")
     if changed:
         detail = (
-            f"not done: {', '.join(changed)} changed since the plan was made (Drive sync?); "
+            f"not done: {'; '.join(changed)}: changed since the plan was made (Drive sync?); "
             "nothing in this group was touched. Run dedupe again."
         )
         return replace(
@@ -673,17 +911,18 @@ def _apply_group(root: Path, trash: Path, group: GroupPlan, native: Renamer | No
         if stop:
             results.append(replace(move, state="failed", detail=stop))
             continue
-        if states[move.source] is None:
+        seen = states[move.source]
+        if not isinstance(seen, _Seen):
             results.append(
                 replace(move, state="skipped", detail="already gone before apply (Drive sync?)")
             )
             continue
         source = root / move.source
         if move.kind == "trash":
-            target = _free(trash / move.source)
-            relative = target.relative_to(root).as_posix()
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                (trash / move.source).parent.mkdir(parents=True, exist_ok=True)
+                target = _free(trash / move.source)
+                _still(source, seen)
                 _rename(source, target, native)
             except OSError as exc:
                 results.append(replace(move, state="failed", detail=f"not moved: {_message(exc)}"))
@@ -692,9 +931,14 @@ def _apply_group(root: Path, trash: Path, group: GroupPlan, native: Renamer | No
                 continue
             if move.source == group.group.plain:
                 trashed_plain = target
-            results.append(replace(move, target=relative, state="done"))
+            version, detail = _moved(target, seen)
+            relative = target.relative_to(root).as_posix()
+            results.append(
+                replace(move, target=relative, version=version, state="done", detail=detail)
+            )
             continue
         try:
+            _still(source, seen)
             _rename(source, root / move.target, native)
         except OSError as exc:
             detail = f"not renamed: {_message(exc)}"
@@ -716,28 +960,40 @@ def _apply_group(root: Path, trash: Path, group: GroupPlan, native: Renamer | No
             results.append(replace(move, state="failed", detail=detail))
             stop = f"not done: {move.source} could not be renamed to {move.target}"
             continue
-        results.append(replace(move, state="done"))
+        version, detail = _moved(root / move.target, seen)
+        results.append(replace(move, version=version, state="done", detail=detail))
     return replace(group, moves=tuple(results))
 
 
+def _refuse(plan: DedupePlan, detail: str, problem: str) -> DedupePlan:
+    """The plan with every move failed for one reason: nothing was moved."""
+    groups = tuple(
+        replace(g, moves=tuple(replace(m, state="failed", detail=detail) for m in g.moves))
+        for g in plan.groups
+    )
+    return replace(plan, groups=groups, applied=True, problems=(*plan.problems, problem))
+
+
 def _apply(plan: DedupePlan) -> DedupePlan:
+    where = plan.root / TRASH_DIR
     try:
         trash = _make_trash(plan.root)
         manifest = _Manifest(plan, trash)
         manifest.write(complete=False)
+    except _TrashRefusedError as exc:
+        detail = f"nothing was moved: the trash folder {where} is not a real folder of the project"
+        return _refuse(plan, detail, f"nothing was moved: {exc}")
     except OSError as exc:
-        detail = f"nothing was moved: the trash folder {plan.root / TRASH_DIR} could not be made"
-        groups = tuple(
-            replace(g, moves=tuple(replace(m, state="failed", detail=detail) for m in g.moves))
-            for g in plan.groups
+        detail = f"nothing was moved: the trash folder {where} could not be made"
+        return _refuse(
+            plan, detail, f"{detail} ({_message(exc)}). Free that path and run dedupe again."
         )
-        problem = f"{detail} ({_message(exc)}). Free that path and run dedupe again."
-        return replace(plan, groups=groups, applied=True, problems=(problem,))
     native = _renameat2()
     results: list[GroupPlan] = []
     problems: list[str] = []
+    listings: dict[str, list[str] | None] = {}
     for group in plan.groups:
-        done = _apply_group(plan.root, trash, group, native) if group.moves else group
+        done = _apply_group(plan.root, trash, group, native, listings) if group.moves else group
         results.append(done)
         if not done.moves:
             continue
@@ -758,5 +1014,5 @@ def _apply(plan: DedupePlan) -> DedupePlan:
         applied=True,
         trash=trash,
         manifest=manifest.path,
-        problems=tuple(problems),
+        problems=(*plan.problems, *problems),
     )

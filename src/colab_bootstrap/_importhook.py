@@ -226,9 +226,19 @@ def _install_hook(roots: WatchedRoots) -> None:
             del sys.path_importer_cache[key]
 
 
-def hash_file(path: str) -> bytes:
-    """The hash the loader records for a module file: ``importlib.util.source_hash`` of it."""
-    return importlib.util.source_hash(read_bytes(path))
+def hash_file(path: str, *, limit: int | None = None) -> bytes:
+    """The hash the loader records for a module file: ``importlib.util.source_hash`` of it.
+
+    Raises:
+        OSError: it cannot be read, is not a regular file, or (errno EFBIG) holds more than
+            ``limit`` bytes: only ``limit`` and one more are read.
+    """
+    data = read_bytes(path, limit=None if limit is None else limit + 1)
+    if limit is not None and len(data) > limit:
+        import errno  # noqa: PLC0415 - only for a file far larger than any module
+
+        raise OSError(errno.EFBIG, f"larger than {limit >> 20} MiB, not read to the end", path)
+    return importlib.util.source_hash(data)
 
 
 def _excluded(name: str) -> bool:

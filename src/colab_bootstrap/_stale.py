@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ._copies import plain_name
+from ._copies import drive_copies
 from ._errors import connection_lost, describe
 from ._importhook import current_records, hash_file
 from ._session import ModuleRecord
@@ -44,6 +44,11 @@ class StaleModule:
         )
 
 
+#: A module file longer than this is not read to the end to compare it (Python source is
+#: kilobytes; a file this large was replaced by something else): it is "unreadable".
+MAX_MODULE_BYTES = 64 << 20
+
+
 def _mtime(path: str) -> float:
     try:
         return os.stat(path).st_mtime
@@ -52,21 +57,18 @@ def _mtime(path: str) -> float:
 
 
 def _newest_copies(folder: str, plain_names: Iterable[str]) -> dict[str, tuple[float, str]]:
-    """List ``folder`` once: for each plain name, its newest Drive copy (copies of copies too)."""
-    wanted = set(plain_names)
+    """List ``folder`` once: for each plain name, its newest Drive copy (by dedupe's rules)."""
     newest: dict[str, tuple[float, str]] = {}
     try:
         names = os.listdir(folder)
     except OSError:
         return newest
-    for name in names:
-        plain = plain_name(name)
-        if plain is None or plain not in wanted:
-            continue
-        path = os.path.join(folder, name)
-        mtime = _mtime(path)
-        if plain not in newest or mtime > newest[plain][0]:
-            newest[plain] = (mtime, path)
+    for plain, copies in drive_copies(names, plain_names).items():
+        for name in copies:
+            path = os.path.join(folder, name)
+            mtime = _mtime(path)
+            if plain not in newest or mtime > newest[plain][0]:
+                newest[plain] = (mtime, path)
     return newest
 
 
@@ -83,7 +85,7 @@ def _newer_copies(files: dict[str, list[ModuleRecord]]) -> Iterator[tuple[Module
 def _compare(record: ModuleRecord) -> StaleModule | None:
     """How the module's file differs from what was loaded, or None when it does not."""
     try:
-        digest = hash_file(record.file)
+        digest = hash_file(record.file, limit=MAX_MODULE_BYTES)
     except (FileNotFoundError, NotADirectoryError):
         return StaleModule(
             record.name,
