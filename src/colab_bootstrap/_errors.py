@@ -88,11 +88,20 @@ class DriveConnectionLostError(DriveMountError):
 
 
 class ProjectNotFoundError(ColabBootstrapError):
-    """The project folder does not exist in My Drive."""
+    """The project folder does not exist in My Drive, or is not one this account can use.
+
+    Also: something else is where it should be (a file, a FIFO, a link to nothing: left as it
+    is), a folder on the way cannot be entered (permission denied), or ``create=True`` could not
+    make it.
+    """
 
 
 class LinkConflictError(ColabBootstrapError):
-    """The link path is taken by a real file or directory, which is left untouched."""
+    """The link cannot be made where asked; whatever is in the way is left untouched.
+
+    The link path is taken by a real file or folder, or by a link to another folder that exists;
+    or ``content_dir`` is not a folder (a file, a FIFO, a link to nothing) or cannot be written.
+    """
 
 
 class GpuNotAvailableError(ColabBootstrapError):

@@ -8,13 +8,12 @@ hint when nvidia-smi is there but broken.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 from ._accelerator import Gpu, GpuCheck, collect
 from ._errors import ColabBootstrapWarning, GpuNotAvailableError
 from ._probe import DEFAULT_TIMEOUT, Probes
-from ._session import SESSION, again
+from ._session import SESSION, again, flag, seconds
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,16 +37,18 @@ def check(timeout: float = DEFAULT_TIMEOUT, *, refresh: bool = False) -> GpuChec
         refresh: check again instead of returning this process's earlier result.
 
     Raises:
-        ValueError: timeout is not a positive, finite number of seconds.
+        ValueError: ``timeout`` is not a number of seconds above 0 and under a day (True,
+            False, a string, None, nan and the infinities are refused), or ``refresh`` is not
+            True or False.
     """
-    if not 0 < timeout < math.inf:  # also refuses nan
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}.")
+    limit = seconds(timeout, "timeout", "gpus(timeout=10) (to check again: gpus(refresh=True))")
+    recheck = flag(refresh, "refresh")
     with SESSION.lock:
-        if SESSION.gpu is None or refresh:
+        if SESSION.gpu is None or recheck:
             pending, SESSION.probes = SESSION.probes, None
             defaults = SESSION.defaults
             SESSION.gpu = collect(
-                pending or Probes(float(timeout)),
+                pending or Probes(limit),
                 tpu_device_globs=defaults.tpu_device_globs,
                 tpu_modules=defaults.tpu_modules,
             )
@@ -61,11 +62,14 @@ def gpus(timeout: float = DEFAULT_TIMEOUT, *, refresh: bool = False) -> list[Gpu
     not tell); later calls return the same answer unless ``refresh=True``.
 
     Args:
-        timeout: seconds the check may take in all (default 5).
+        timeout: seconds the check may take in all (default 5): a number above 0 and under
+            a day.
         refresh: check again instead of reusing this process's earlier answer.
 
     Raises:
-        ValueError: timeout is not a positive, finite number of seconds.
+        ValueError: ``timeout`` is not a number of seconds above 0 and under a day (True,
+            False, a string, None, nan and the infinities are refused: ``gpus(True)`` is not
+            ``gpus(refresh=True)``), or ``refresh`` is not True or False.
     """
     return list(check(timeout, refresh=refresh).gpus)
 

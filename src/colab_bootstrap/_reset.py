@@ -34,7 +34,7 @@ from ._errors import (
 from ._files import drive_lost
 from ._importhook import project_modules
 from ._render import Rendered
-from ._session import SESSION
+from ._session import SESSION, flag
 
 __all__ = ["ResetFailure", "ResetReport", "reset"]
 
@@ -475,11 +475,14 @@ def reset(*, remount: bool = False, hard: bool = False) -> ResetReport:
             after a ColabBootstrapWarning that names the setup cell to re-run.
 
     Raises:
+        ValueError: ``remount`` or ``hard`` is not True or False (``hard="no"`` must not
+            restart the runtime); nothing changed.
         NotOnColabError: ``hard=True`` off Colab (nothing is killed or changed).
         DriveMountError: the remount failed; no module was dropped.
         ResetError: called while a project module is being imported (e.g. a module that calls
             ``reset()`` at import time); nothing was dropped or remounted.
     """
+    remount, hard = flag(remount, "remount"), flag(hard, "hard")
     colab = _colab.on_colab()
     if hard and not colab:
         raise NotOnColabError(

@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are string
 
 __all__ = [
     "GPU_POLICIES",
+    "NAME_MAX",
+    "PATH_MAX",
     "SESSION",
     "Defaults",
     "Location",
@@ -43,8 +45,12 @@ __all__ = [
     "SetupRecord",
     "WatchedRoots",
     "again",
+    "flag",
     "option",
     "reset_session",
+    "seconds",
+    "shown",
+    "too_long",
 ]
 
 #: The values of ``setup(gpu=...)``, as GpuPolicy spells them (a test checks they agree).
@@ -121,8 +127,122 @@ class Defaults(_Value):
         self.tpu_modules = tpu_modules
 
 
-def _absolute(value: str | os.PathLike[str]) -> str:
-    return os.path.abspath(os.path.expanduser(os.fspath(value)))
+#: Bytes in one file name, and in a whole path with its closing NUL (Linux: NAME_MAX, PATH_MAX).
+NAME_MAX = 255
+PATH_MAX = 4096
+_DAY = 86_400.0
+_SHOWN = 60  # characters of a bad value quoted in a message
+#: What each folder option looks like, for the example in its error message.
+_FOLDER_EXAMPLES = {
+    "drive_dir": "/path/to/My Drive",
+    "mountpoint": "/content/drive",
+    "content_dir": "/content",
+}
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for a message, cut to a few dozen characters (a name may be kilobytes)."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real message
+        text = f"<{type(value).__name__} object>"
+    if len(text) <= _SHOWN:
+        return text
+    closing = text[-1] if text[-1] in "'\")]}>" else ""  # 'xxx...' reads as a string still
+    return text[: _SHOWN - 4] + "..." + closing
+
+
+def too_long(path: str) -> str:
+    """Why ``path`` is longer than a path may be ('' when it is not): names the long part.
+
+    A name (one part between ``/``) may have 255 bytes in UTF-8, a whole path 4095 (Linux, and
+    so Colab; Drive for desktop's folders keep within the same limits).
+    """
+    encoded = path.encode("utf-8", "surrogateescape")
+    parts = encoded.split(b"/")
+    for part in parts:
+        if len(part) > NAME_MAX:
+            which = "it" if len(parts) == 1 else f"its part {shown(os.fsdecode(part))}"
+            return f"{which} has {len(part)} bytes, over the {NAME_MAX} bytes a name may have"
+    if len(encoded) >= PATH_MAX:
+        return f"it has {len(encoded)} bytes, over the {PATH_MAX - 1} bytes a path may have"
+    return ""
+
+
+def _absolute(value: object, name: str) -> str:
+    """A folder option as an absolute path; ValueError naming the fix for anything else."""
+    example = option(name, _FOLDER_EXAMPLES.get(name, "/path/to/folder"))
+    try:
+        text = os.fspath(value)  # type: ignore[call-overload]
+    except TypeError:
+        text = None
+    if not isinstance(text, str):
+        raise ValueError(  # noqa: TRY004 - every bad option value is a ValueError, as documented
+            f"{name} must be a folder path (a str or a pathlib.Path), not "
+            f"{type(value).__name__} {shown(value)}; e.g. {example}."
+        )
+    problem = ""
+    if not text.strip():
+        problem = "is empty"
+    elif "\0" in text:
+        problem = "contains a NUL character"
+    else:
+        try:
+            os.fsencode(text)
+        except UnicodeError:  # a lone surrogate the file system encoding cannot write
+            problem = "is not valid text (it holds half of a character, a lone surrogate)"
+    if not problem:
+        absolute = os.path.abspath(os.path.expanduser(text))
+        reason = too_long(absolute)
+        if not reason:
+            return absolute
+        problem = f"is too long: {reason}"
+    raise ValueError(f"{name} {shown(text)} {problem}; pass a folder's path, e.g. {example}.")
+
+
+def seconds(value: object, name: str, example: str) -> float:
+    """A duration option: a real number of seconds above 0 and under a day, as a float.
+
+    ``True`` and ``False`` are refused (``gpus(True)`` is a slip for ``gpus(refresh=True)``, not
+    one second), and so are strings, None, nan and the infinities.
+
+    Raises:
+        ValueError: naming the option, the value and an example.
+    """
+    number: float | None = None
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, int):  # compared as it is: float() of a huge int overflows
+        number = float(value) if 0 < value < _DAY else None
+    elif isinstance(value, float):
+        number = value
+    else:
+        import numbers  # noqa: PLC0415 - rare: numpy scalars, Fraction
+
+        if isinstance(value, numbers.Real):
+            try:
+                number = float(value)
+            except (ArithmeticError, TypeError, ValueError):
+                number = None
+    if number is None or not 0 < number < _DAY:  # also refuses nan
+        raise ValueError(
+            f"{name} must be a positive number of seconds, under a day, not {shown(value)}; "
+            f"e.g. {example}."
+        )
+    return number
+
+
+def flag(value: object, name: str) -> bool:
+    """A True/False option: True, False, 1 or 0; anything else (``create="no"``) is refused.
+
+    Raises:
+        ValueError: naming the option and the value.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, not {shown(value)}; e.g. {option(name)}.")
 
 
 class Location(_Value):
@@ -148,11 +268,16 @@ class Location(_Value):
         content_dir: str | os.PathLike[str] | None,
         defaults: Defaults,
     ) -> Location:
-        """The location a call names, the defaults filling in what it leaves out."""
+        """The location a call names, the defaults filling in what it leaves out.
+
+        Raises:
+            ValueError: a folder that is not a str or path, is empty, holds a NUL or a lone
+                surrogate, or is longer than a path may be.
+        """
         return cls(
-            None if drive_dir is None else _absolute(drive_dir),
-            _absolute(defaults.mountpoint if mountpoint is None else mountpoint),
-            None if content_dir is None else _absolute(content_dir),
+            None if drive_dir is None else _absolute(drive_dir, "drive_dir"),
+            _absolute(defaults.mountpoint if mountpoint is None else mountpoint, "mountpoint"),
+            None if content_dir is None else _absolute(content_dir, "content_dir"),
         )
 
 
@@ -309,7 +434,7 @@ def option(name: str, value: object = True) -> str:
     ``value`` None names the option alone (``drive_dir=`` / ``--drive``), for "pass ... a folder".
     """
     if SESSION.surface == "cli":
-        flag = _FLAGS[name]
+        flag = _FLAGS.get(name) or "--" + name.replace("_", "-")
         if value is True or value is None:
             return flag
         import shlex  # noqa: PLC0415 - the command line's messages only

@@ -221,12 +221,13 @@ def register_snippets(url: str) -> None:
     Tools > Settings > Site > Custom snippet notebook URL instead.
 
     Raises:
-        InvalidUrlError: ``url`` is not an http(s) URL.
+        InvalidUrlError: ``url`` is not an http(s) URL (or not a string at all).
         NotOnColabError: not on a Colab runtime.
         NotInNotebookError: on Colab, but not in a notebook cell (``!python``, the command
             line): Colab asks the browser through the notebook's kernel.
     """
-    if not _SNIPPET_URL.fullmatch(str(url)):  # str(): None or a Path must not match
+    given: object = url  # typed str, but a notebook passes anything: None, a Path, bytes
+    if not isinstance(given, str) or not _SNIPPET_URL.fullmatch(given):
         raise InvalidUrlError(
             f"{url!r} is not a notebook URL. Open the snippet notebook in Colab and copy the "
             "address from the browser, e.g. 'https://colab.research.google.com/drive/<id>'."
