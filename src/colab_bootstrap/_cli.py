@@ -298,8 +298,9 @@ def _run(argv: Sequence[str] | None) -> int:
         warnings.simplefilter("always")
         try:
             status = handlers[args.command](args)
-        except ColabBootstrapError as exc:
-            # A bad value on the command line (project name, URL) is a bad argument: exit 2.
+        except (ColabBootstrapError, ValueError) as exc:
+            # A bad value on the command line (project name, link name, timeout) is a bad
+            # argument: exit 2. Every error the commands document is one line, no traceback.
             status = 2 if isinstance(exc, ValueError) else 1
             print(f"error: {exc}", file=sys.stderr)
     for warning in caught:

@@ -28,7 +28,8 @@ from . import _colab, _gpu, _ipython, _locate, _scan
 from ._accelerator import GpuCheck
 from ._copies import CopyGroup, copy_groups
 from ._dedupe import dedupe_command
-from ._errors import DRIVE_LOST, ColabBootstrapError
+from ._errors import DRIVE_LOST, ColabBootstrapError, first_line
+from ._redact import Redactor, account_emails, credentials
 from ._render import html_table
 from ._requirements import RequirementsReport, requirements_report
 from ._session import SESSION, Location
@@ -134,34 +135,60 @@ class Report:
         )
         return f"{table}<p><b>{self._verdict()}</b></p>"
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ok, project, environment and every check."""
-        return {
+    def to_dict(self, *, redact: bool = False) -> dict[str, Any]:
+        """A JSON-ready dict: ok, project, environment and every check.
+
+        Args:
+            redact: replace the home folder, the My Drive folder and the account e-mail as
+                ``markdown()`` does, for a report pasted somewhere public.
+        """
+        data = {
             "ok": self.ok,
             "project": self.project,
             "environment": dict(self.environment),
             "seconds": round(self.seconds, 3),
             "checks": [c.to_dict() for c in self.checks],
         }
+        return _redacted(data, Redactor(self.redactions)) if redact else data
 
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """The report as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+    def to_json(self, *, indent: int | None = 2, redact: bool = False) -> str:
+        """The report as JSON text (``redact``: as in ``to_dict()``)."""
+        return json.dumps(self.to_dict(redact=redact), indent=indent, ensure_ascii=False)
 
     def markdown(self) -> str:
-        """A block ready to paste into a bug report; personal paths are replaced."""
+        """A block ready to paste into a bug report.
+
+        The home folder, the My Drive folder and the Google account e-mail are replaced
+        (``~``, ``<My Drive>``, ``<account>``) in every spelling the report uses: plain,
+        shell-quoted, JSON- and ``repr()``-escaped, URL-quoted. URL credentials are masked in
+        every output of the report, this one included.
+        """
+        redact = Redactor(self.redactions)
+
+        def cell(text: str) -> str:
+            return redact(text).replace("|", "\\|").replace("\n", "<br>")
+
         lines = ["### colab_bootstrap doctor", ""]
-        lines += [f"- **{key}**: {value}" for key, value in self.environment.items()]
+        lines += [f"- **{key}**: {redact(value)}" for key, value in self.environment.items()]
         lines += ["", "| | check | found | fix |", "|---|---|---|---|"]
         for check in self.checks:
-            found = "<br>".join((check.summary, *check.details)).replace("|", "\\|")
-            fix = (check.fix or "").replace("|", "\\|").replace("\n", "<br>")
-            lines.append(f"| {_MARKS[check.status]} | {check.name} | {found} | {fix} |")
+            found = "<br>".join(cell(part) for part in (check.summary, *check.details))
+            lines.append(
+                f"| {_MARKS[check.status]} | {check.name} | {found} | {cell(check.fix or '')} |"
+            )
         lines += ["", self._verdict()]
-        text = "\n".join(lines)
-        for path, replacement in self.redactions:
-            text = text.replace(path, replacement)
-        return text
+        return "\n".join(lines)
+
+
+def _redacted(value: Any, redact: Redactor) -> Any:
+    """``value`` (JSON-ready: dicts, lists, strings, numbers) with every string redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item, redact) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item, redact) for item in value]
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,6 +208,12 @@ T = TypeVar("T")
 Fact = Union[T, Failed]
 
 
+#: The fix of a check that could not run: the report is the bug report.
+_REPORT_IT = "Please report this with the markdown() output of this report."
+#: An error is shown as its first line, cut to this many characters.
+_ERROR_CHARS = 300
+
+
 class _Unknown(Exception):  # noqa: N818 - raised to the runner, never further
     """A check needed a fact that could not be gathered."""
 
@@ -196,7 +229,7 @@ def _attempt(gather_one: Callable[[], T]) -> Fact[T]:
     try:
         return gather_one()
     except Exception as exc:  # noqa: BLE001 - becomes a failed check naming the error
-        return Failed(f"{type(exc).__name__}: {exc}")
+        return Failed(first_line(exc, _ERROR_CHARS))
 
 
 LinkState = Literal["ours", "elsewhere", "real", "missing", "none"]
@@ -662,10 +695,34 @@ def _stale_check(facts: Facts) -> _Finding:
     )
 
 
-def _truncation(scan: _scan.Scan) -> tuple[str, ...]:
-    if not scan.truncated:
-        return ()
-    return (f"stopped after {scan.entries} entries (limit {scan.limit}); the rest was not read",)
+def _incomplete(scan: _scan.Scan) -> str:
+    """Why the walk did not see the whole project ("" when it did)."""
+    if scan.lost:
+        return f"the walk stopped: Google Drive's connection was lost ({scan.lost})"
+    if scan.truncated:
+        return f"the walk stopped after {scan.entries} entries (limit {scan.limit})"
+    return ""
+
+
+_INCOMPLETE_FIX = (
+    "The doctor looked at part of the project only. Keep datasets and other bulk files out of "
+    "the project folder (e.g. in a sibling data folder), or check a smaller folder: "
+    "doctor('<project>/<sub-folder>')."
+)
+
+
+def _walked(finding: _Finding, scan: _scan.Scan) -> _Finding:
+    """``finding`` told the truth about a walk that stopped early: never "ok", and says why."""
+    why = _incomplete(scan)
+    if not why:
+        return finding
+    fix = DRIVE_LOST if scan.lost else _INCOMPLETE_FIX
+    return _Finding(
+        "warn" if finding.status == "ok" else finding.status,
+        f"{finding.summary} (incomplete: {why.partition(' (')[0]})",
+        (*finding.details, f"incomplete: {why}; the rest was not read"),
+        "\n".join(part for part in (finding.fix, fix) if part),
+    )
 
 
 def _bytecode_check(facts: Facts) -> _Finding:
@@ -680,20 +737,21 @@ def _bytecode_check(facts: Facts) -> _Finding:
         "to the files)"
     ]
     if not scan.pycache_dirs:
-        return _Finding(
-            "ok", "no __pycache__ folders in the project", (*details, *_truncation(scan))
+        return _walked(
+            _Finding("ok", "no __pycache__ folders in the project", tuple(details)), scan
         )
     shown = [f"{d}/" for d in scan.pycache_dirs[:10]]
     more = len(scan.pycache_dirs) - len(shown)
     if more:
         shown.append(f"... and {more} more")
-    return _Finding(
+    finding = _Finding(
         "warn",
         f"{len(scan.pycache_dirs)} __pycache__ folder(s) inside the project add Drive sync churn",
-        (*details, *shown, *_truncation(scan)),
+        (*details, *shown),
         "setup() sends the project's byte-code to a local cache. The folders listed hold only "
         "generated .pyc files and can be deleted safely (in Drive or on your laptop).",
     )
+    return _walked(finding, scan)
 
 
 def _shadowed_check(facts: Facts) -> _Finding:
@@ -701,14 +759,16 @@ def _shadowed_check(facts: Facts) -> _Finding:
         return _Finding("skip", "no project folder to look in")
     findings = _need(facts.shadowed)
     if not findings:
-        return _Finding("ok", "no project module is hidden by another of the same name")
-    return _Finding(
+        found = _Finding("ok", "no project module is hidden by another of the same name")
+        return _walked(found, facts.scan)
+    found = _Finding(
         "warn",
         f"{len(findings)} project module name(s) are taken by other modules",
         findings,
         "Rename the project module (e.g. utils.py -> myproj_utils.py) and its imports; "
         "putting the project first on sys.path would hide the other module instead.",
     )
+    return _walked(found, facts.scan)
 
 
 def _root_crowding_check(facts: Facts) -> _Finding:
@@ -732,6 +792,10 @@ def _root_crowding_check(facts: Facts) -> _Finding:
     )
 
 
+#: How many files the path check skipped are named in the report (the rest are counted).
+_SHOWN_SKIPPED = 10
+
+
 def _hygiene_check(facts: Facts) -> _Finding:
     scan, lint = facts.scan, _need(facts.lint)
     if scan is None or lint is None or facts.folder is None:
@@ -743,48 +807,82 @@ def _hygiene_check(facts: Facts) -> _Finding:
     ]
     if lint.stopped:
         details.append(f"path check stopped early: {lint.why_stopped}")
-    details += _truncation(scan)
-    summary = (
-        f"{len(groups)} group(s) of Drive sync copies, {len(lint.findings)} Windows-only "
-        f"path(s) in {lint.checked} file(s) checked"
-    )
+    details += [f"not checked: {file}: {why}" for file, why in lint.skipped[:_SHOWN_SKIPPED]]
+    if len(lint.skipped) > _SHOWN_SKIPPED:
+        details.append(f"... and {len(lint.skipped) - _SHOWN_SKIPPED} more not checked")
+    movable = sum(group.movable for group in groups)
+    listed = len(groups) - movable
+    summary = f"{movable} group(s) of Drive sync copies"
+    if listed:
+        summary += f" (and {listed} numbered name group(s) only listed)"
+    summary += f", {len(lint.findings)} Windows-only path(s) in {lint.checked} file(s) checked"
     fixes = []
-    if groups:
+    if movable:
         fixes.append(
-            "Keep the newest of each group under the plain name, the rest moved to a trash "
-            f"folder, nothing deleted: colab_bootstrap.dedupe({str(facts.folder)!r}, apply=True) "
+            "Keep the newest of each group of Drive copies under the plain name, the rest moved "
+            "to a trash folder, nothing deleted: "
+            f"colab_bootstrap.dedupe({str(facts.folder)!r}, apply=True) "
             f"(or: {dedupe_command(facts.folder)}); look first with dedupe() alone."
+        )
+    if listed:
+        fixes.append(
+            "Numbered names Drive did not make (no plain name beside them, numbers like (2023), "
+            "folder copies, one name in two Unicode forms) are only listed: dedupe() never moves "
+            "them. Rename or merge them by hand if they are copies."
         )
     if lint.findings:
         fixes.append(
             "Colab runs Linux: build paths with pathlib (the rewrites above) or '/' separators."
         )
-    return _Finding("warn" if fixes else "ok", summary, tuple(details), "\n".join(fixes) or None)
+    if lint.stopped:
+        fixes.append(
+            "The path check stopped early: the files after it were not checked. Check a "
+            "smaller folder: doctor('<project>/<sub-folder>')."
+        )
+    status: Status = "warn" if fixes else "ok"
+    return _walked(_Finding(status, summary, tuple(details), "\n".join(fixes) or None), scan)
 
 
 def _requirement_findings(facts: Facts) -> tuple[Status, str, list[str], str | None]:
-    report = _need(facts.requirements)
+    if isinstance(facts.requirements, Failed):
+        error = facts.requirements.error
+        return "fail", f"requirements: could not be read: {error}", [], _REPORT_IT
+    report = facts.requirements
     if report is None:
         return "skip", "requirements: no project folder", [], None
-    if not report.files:
+    if not report.files and not report.not_read:
         return "ok", "no requirements.txt or pyproject.toml", [], None
     details = [f"missing: {r.requirement} ({r.source})" for r in report.missing]
     details += [
         f"mismatched: {r.requirement} wanted, {r.installed} installed ({r.source})"
         for r in report.mismatched
     ]
-    details += [f"not checked: {u.line} ({u.source}: {u.reason})" for u in report.not_checked]
+    details += [
+        f"{'not read' if u.unread else 'not checked'}: {u.line} ({u.source}: {u.reason})"
+        for u in report.not_checked
+    ]
     counts = f"{len(report.met)} met, {len(report.missing)} missing, "
     counts += f"{len(report.mismatched)} mismatched"
-    status: Status = "fail" if report.missing else "warn" if report.mismatched else "ok"
-    fix = None
+    if report.not_read:
+        counts += f", {len(report.not_read)} not read (incomplete)"
+    status: Status = (
+        "fail" if report.missing else "warn" if report.mismatched or not report.complete else "ok"
+    )
+    fixes = []
     if report.pip_command:
-        fix = f"!{report.pip_command}  (or colab_bootstrap.setup(..., install=True))"
-    return status, f"requirements: {counts}", details, fix
+        fixes.append(f"!{report.pip_command}  (or colab_bootstrap.setup(..., install=True))")
+    if report.not_read:
+        fixes.append(
+            "Some requirement files were not read (listed as 'not read', each with the reason): "
+            "fix or remove them, so every requirement can be checked."
+        )
+    return status, f"requirements: {counts}", details, "\n".join(fixes) or None
 
 
 def _update_findings(facts: Facts) -> tuple[Status, str, str | None]:
-    update = _need(facts.update)
+    if isinstance(facts.update, Failed):  # never hides the requirement findings
+        return "skip", f"update check skipped: it failed ({facts.update.error})", None
+    update = facts.update
     if update is None:
         return "skip", "update check: off (network=False)", None
     if update.status == "update":
@@ -833,29 +931,44 @@ def run_checks(
                 "fail",
                 f"could not look: {missing}",
                 (),
-                "Please report this with the markdown() output of this report.",
+                _REPORT_IT,
             )
         except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
             finding = _Finding(
                 "fail",
-                f"the check itself failed: {type(exc).__name__}: {exc}",
+                f"the check itself failed: {first_line(exc, _ERROR_CHARS)}",
                 (),
-                "Please report this with the markdown() output of this report.",
+                _REPORT_IT,
             )
-        results.append(Check(name, finding.status, finding.summary, finding.details, finding.fix))
+        results.append(
+            Check(  # no output of the report shows a URL's credentials
+                name,
+                finding.status,
+                credentials(finding.summary),
+                tuple(credentials(detail) for detail in finding.details),
+                credentials(finding.fix) if finding.fix else finding.fix,
+            )
+        )
     return tuple(results)
 
 
 def _redactions(facts: Facts) -> tuple[tuple[str, str], ...]:
-    """Personal paths and what a pasted report shows instead (longest first)."""
+    """Personal values and what a pasted report shows instead (longest first).
+
+    The My Drive folder (as named and as resolved), the home folder, and the Google account
+    e-mail that Drive for desktop puts in its folder name (``GoogleDrive-<e-mail>``).
+    """
     pairs: list[tuple[str, str]] = []
+    drives: list[str] = []
     if facts.drive is not None:
-        pairs += [(str(facts.drive.path), "<My Drive>")]
-        pairs += [(os.path.realpath(facts.drive.path), "<My Drive>")]
+        drives = [str(facts.drive.path), os.path.realpath(facts.drive.path)]
+        pairs += [(drive, "<My Drive>") for drive in drives]
     home = os.path.expanduser("~")
     if home not in ("", "/"):
         pairs.append((home, "~"))
-    return tuple(sorted(set(pairs), key=lambda pair: -len(pair[0])))
+    folder = [str(facts.folder)] if facts.folder is not None else []
+    pairs += [(email, "<account>") for email in account_emails([*drives, *folder])]
+    return tuple(sorted(set(pairs), key=lambda pair: (-len(pair[0]), pair)))
 
 
 def doctor(
@@ -879,7 +992,15 @@ def doctor(
         network: allow the update check (a short HTTP request); False skips it.
 
     Returns:
-        A ``Report``: ``print(report)``, or let the notebook show it as a table.
+        A ``Report``: ``print(report)``, or let the notebook show it as a table. Whatever the
+        project holds (special files, deep or huge files, odd names) is a finding or a file
+        skipped with its reason; a walk or a read cut short by a limit is a warning that says
+        so, never "ok".
+
+    Raises:
+        ValueError: ``drive_dir``, ``mountpoint`` or ``content_dir`` is not a folder path (not
+            a str or os.PathLike, or it holds a NUL character). Nothing else: every problem
+            found is a check in the report.
     """
     started = time.perf_counter()
     location = SESSION.location(drive_dir, mountpoint, content_dir)

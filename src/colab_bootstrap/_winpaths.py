@@ -411,7 +411,7 @@ def _lint_python(file: str, data: bytes, hints: list[int] | None) -> tuple[list[
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         source = data.decode(encoding)
         tree = _parse(source)
-    except (SyntaxError, ValueError, LookupError, RecursionError) as exc:
+    except (SyntaxError, ValueError, LookupError, RecursionError, MemoryError) as exc:
         return [], f"not valid Python ({type(exc).__name__})"
     return _lint_tree(tree, source, file, None, hints), ""
 
@@ -444,10 +444,27 @@ def _lint_notebook(file: str, data: bytes) -> tuple[list[PathFinding], str]:
             continue
         try:
             tree = _parse(code)
-        except (SyntaxError, ValueError, RecursionError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         found.extend(_lint_tree(tree, code, file, number, hints))
     return found, ""
+
+
+def _lint_file(file: str, data: bytes) -> tuple[list[PathFinding], str]:
+    """The findings in one file, or why it was skipped; never raises for what the file holds.
+
+    A file nested deeper than the parser or the JSON decoder can follow (a notebook of
+    100,000 nested lists) is one skipped file with the reason: the other files still count.
+    """
+    try:
+        if file.endswith(".ipynb"):
+            return _lint_notebook(file, data)
+        hints = _hint_lines(data)
+        if hints == []:
+            return [], ""
+        return _lint_python(file, data, hints)
+    except (RecursionError, MemoryError) as exc:
+        return [], f"nested too deeply to read ({type(exc).__name__})"
 
 
 def windows_paths(
@@ -489,13 +506,7 @@ def windows_paths(
         if len(data) > max_bytes:
             skipped.append((file, f"larger than {max_bytes} bytes"))
             continue
-        if file.endswith(".ipynb"):
-            found, why = _lint_notebook(file, data)
-        else:
-            hints = _hint_lines(data)
-            if hints == []:
-                continue
-            found, why = _lint_python(file, data, hints)
+        found, why = _lint_file(file, data)
         findings.extend(found)
         if why:
             skipped.append((file, why))
