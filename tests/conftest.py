@@ -543,6 +543,21 @@ def write_dist(
     return info
 
 
+def install_from_github(tmp_path: Path, version: str) -> None:
+    """Make this process look installed from GitHub by git at ``version`` (first on sys.path)."""
+    site = tmp_path / "site"
+    write_dist(
+        site,
+        "colab-bootstrap",
+        version,
+        direct_url={
+            "url": "https://github.com/colab-bootstrap/colab-bootstrap.git",
+            "vcs_info": {"vcs": "git", "commit_id": "a" * 40},
+        },
+    )
+    sys.path.insert(0, str(site))
+
+
 @dataclass
 class Answer:
     """What the fake tags endpoint sends back."""

@@ -18,7 +18,15 @@ import colab_bootstrap
 from colab_bootstrap import _doctor
 from colab_bootstrap._cli import main
 from colab_bootstrap._winpaths import LINT_MAX_FILES
-from conftest import FakeColab, TagServer, denied, fresh_session, tree_digest, write_dist
+from conftest import (
+    FakeColab,
+    TagServer,
+    denied,
+    fresh_session,
+    install_from_github,
+    tree_digest,
+    write_dist,
+)
 
 
 def _project(mydrive: Path, name: str = "proj", files: dict[str, str] | None = None) -> Path:
@@ -406,17 +414,7 @@ def test_requirements_mismatch_warns_and_met_is_ok(mydrive: Path) -> None:
 
 def _git_install(tmp_path: Path) -> None:
     """Make this process look installed from GitHub by git, at the version it runs."""
-    site = tmp_path / "site"
-    write_dist(
-        site,
-        "colab-bootstrap",
-        colab_bootstrap.__version__,
-        direct_url={
-            "url": "https://github.com/colab-bootstrap/colab-bootstrap.git",
-            "vcs_info": {"vcs": "git", "commit_id": "a" * 40},
-        },
-    )
-    sys.path.insert(0, str(site))
+    install_from_github(tmp_path, colab_bootstrap.__version__)
 
 
 def test_update_available_is_a_warning_with_the_install_cell(

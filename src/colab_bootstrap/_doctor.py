@@ -850,7 +850,7 @@ def _requirement_findings(facts: Facts) -> tuple[Status, str, list[str], str | N
     report = facts.requirements
     if report is None:
         return "skip", "requirements: no project folder", [], None
-    if not report.files and not report.not_read:
+    if not report.files and not report.not_checked:
         return "ok", "no requirements.txt or pyproject.toml", [], None
     details = [f"missing: {r.requirement} ({r.source})" for r in report.missing]
     details += [
