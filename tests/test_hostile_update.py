@@ -220,10 +220,9 @@ def test_headers_one_line_at_a_time_meet_the_deadline(serve: Callable[..., RawSe
     started = time.monotonic()
     status, elapsed = check()
     assert elapsed < BOUND
-    # A gap over the deadline between two lines (a loaded machine) reads as a broken answer.
-    assert status.message.startswith("could not check for updates (")
-    assert server.url in status.message
-    assert status.message.endswith(f"within {DEADLINE:g} s)")
+    assert status.message == (
+        f"could not check for updates (no answer from {server.url} within {DEADLINE:g} s)"
+    )
     assert_nothing_left(before)
     give_up = time.monotonic() + 3
     while not server.hangups and time.monotonic() < give_up:
@@ -245,10 +244,10 @@ def test_a_slow_proxy_meets_the_deadline(
     before = set(threading.enumerate())
     status, elapsed = check()
     assert elapsed < BOUND
-    # How far it got before the deadline depends on the machine's load: either wording.
-    assert status.message.startswith("could not check for updates (")
-    assert "http://api.example.invalid" in status.message
-    assert status.message.endswith(f"within {DEADLINE:g} s)")
+    assert status.message == (
+        f"could not check for updates (no answer from http://api.example.invalid within "
+        f"{DEADLINE:g} s)"
+    )
     assert proxy.heads[0].startswith("GET http://api.example.invalid/repos/")
     assert_nothing_left(before)
     give_up = time.monotonic() + 3

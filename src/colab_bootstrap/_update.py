@@ -70,6 +70,7 @@ MAX_JSON_DEPTH = 32
 MAX_REDIRECTS = 5
 _MAX_TAG_NAME = 100  # longer names are not release versions (and are not parsed)
 _REDIRECT_CODES = (301, 302, 303, 307, 308)
+_BACKSTOP_S = 1.0  # requests' own per-read timeout, past the deadline, in case a cut fails
 _RESTART = "restart the runtime (Runtime > Restart session) to run it"
 _GITHUB_REPO = re.compile(r"^/*([^/]+)/([^/]+?)(?:\.git)?/*$")
 
@@ -392,7 +393,8 @@ def _get(url: str, where: str, timeout: float, watch: _Watch) -> _Answer | str:
                     "User-Agent": f"colab-bootstrap/{__version__}",
                 },
                 auth=auth,
-                timeout=(timeout, timeout),
+                # A backstop only: the caller's deadline (the cut) comes first.
+                timeout=(timeout + _BACKSTOP_S, timeout + _BACKSTOP_S),
                 stream=True,
                 allow_redirects=False,
             ) as response:
@@ -443,13 +445,17 @@ def _request(url: str, where: str, timeout: float) -> _Answer | str:
             done.set()
 
     worker = threading.Thread(target=work, name="colab_bootstrap update check", daemon=True)
+    phase = "connect"
     try:
         worker.start()
         finished = done.wait(timeout)
+        # How far it got by the deadline, read before the cut: a cut mid-headers can make
+        # http.client return the headers read so far, and the worker move on to the body.
+        phase = watch.phase
     finally:
         watch.cut()
     if not finished or not result:
-        return _late(where, timeout, watch.phase)
+        return _late(where, timeout, phase)
     outcome = result[0]
     return (
         _explain(outcome, where, timeout, watch.phase)
