@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import colab_bootstrap
-from colab_bootstrap import InvalidProjectError, InvalidUrlError, NotOnColabError
+from colab_bootstrap import (
+    ColabBootstrapError,
+    InvalidProjectError,
+    InvalidUrlError,
+    NotOnColabError,
+)
+from conftest import FakeColab
 
 
 @pytest.mark.parametrize(
@@ -51,3 +57,15 @@ def test_snippets_returns_a_notebook_or_invalid_project_error(name: object) -> N
         assert "\n" not in str(exc)  # noqa: PT017 - any name: the error is the result
     else:
         assert notebook["nbformat"] == 4
+
+
+def test_a_browser_that_refuses_the_registration_is_a_documented_error(
+    fake_colab: FakeColab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Colab's MessageError (the browser said no): a ColabBootstrapError naming the way by hand."""
+    monkeypatch.setenv("FAKE_COLAB_BROWSER_ERROR", "snippets are disabled by your administrator")
+    url = "https://colab.research.google.com/drive/abc"
+    with pytest.raises(ColabBootstrapError, match="disabled by your administrator") as caught:
+        colab_bootstrap.register_snippets(url)
+    assert "Custom snippet notebook URL" in str(caught.value)
+    assert type(caught.value.__cause__).__name__ == "MessageError"

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from ._errors import (
+    ColabBootstrapError,
     DriveMountError,
     NotInNotebookError,
     NotOnColabError,
@@ -431,9 +432,12 @@ def register_snippets(url: str) -> None:
 
     try:
         snippets.register(url)
-    except AttributeError as exc:
-        if "kernel" not in str(exc):
-            raise
+    except Exception as exc:
+        if not (isinstance(exc, AttributeError) and "kernel" in str(exc)):
+            raise ColabBootstrapError(  # e.g. a MessageError: the browser said no
+                f"Colab did not register the snippet notebook ({first_line(exc)}). Paste the "
+                "URL under Tools > Settings > Site > Custom snippet notebook URL instead."
+            ) from exc
         raise NotInNotebookError(
             "Registering snippets needs a notebook cell: Colab asks the browser through the "
             "notebook's kernel, and this process (a `!python` script or a `!colab-bootstrap` "

@@ -225,6 +225,8 @@ def register_snippets(url: str) -> None:
         NotOnColabError: not on a Colab runtime.
         NotInNotebookError: on Colab, but not in a notebook cell (``!python``, the command
             line): Colab asks the browser through the notebook's kernel.
+        ColabBootstrapError: Colab's ``snippets.register`` failed otherwise (its first line,
+            and where to paste the URL by hand; the full error is the ``__cause__``).
     """
     given: object = url  # typed str, but a notebook passes anything: None, a Path, bytes
     if not isinstance(given, str) or not _SNIPPET_URL.fullmatch(given):

@@ -6,7 +6,8 @@ Colab sends them through the kernel application (``IPKernelApp``); outside a ker
 whose shell has a ``kernel`` (a real ipykernel), or the process whose pid is
 ``$FAKE_COLAB_KERNEL_PID`` (the tests' own process, or a script that stands in for a notebook).
 The browser's answer to a Drive sign-in request is a refusal when
-``$FAKE_COLAB_MOUNT_ERROR`` is ``auth``.
+``$FAKE_COLAB_MOUNT_ERROR`` is ``auth``; to any request, when ``$FAKE_COLAB_BROWSER_ERROR`` holds
+the error's text.
 """
 
 import os
@@ -56,7 +57,14 @@ def send_request(request_type, request_body, parent=None, expect_reply=True):
 
 
 def blocking_request(request_type, request="", timeout_sec=5, parent=None):
-    """Send a request and wait for the browser's reply (here: at once)."""
+    """Send a request and wait for the browser's reply (here: at once).
+
+    A browser that answers with an error raises ``MessageError`` with the error's text, as
+    Colab's does; ``$FAKE_COLAB_BROWSER_ERROR`` is that text for every request.
+    """
     send_request(request_type, request, parent=parent, expect_reply=True)
+    refusal = os.environ.get("FAKE_COLAB_BROWSER_ERROR")
+    if refusal:
+        raise MessageError(refusal)
     if request_type == "request_auth" and os.environ.get("FAKE_COLAB_MOUNT_ERROR") == "auth":
         raise MessageError("Error: credential propagation was unsuccessful")
