@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ._errors import ColabBootstrapError
-from ._files import write_atomic
+from ._files import file_kind, write_atomic
 from ._session import GPU_POLICIES, SESSION
 from ._version import __version__
 
@@ -187,24 +187,14 @@ def _run_dedupe(args: argparse.Namespace) -> int:
     return 0 if plan.ok else 1
 
 
-_KINDS = (
-    (stat.S_ISLNK, "a symbolic link"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
 def _unwritable(path: Path, mode: int | None) -> str | None:
     """Why ``path`` must not be written (``mode``: its lstat mode, None when absent), or None."""
     if mode is not None and stat.S_ISDIR(mode):
         return f"{path} is a folder. Pass -o a file name, e.g. -o {path / 'snippets.ipynb'}."
     if mode is not None and not stat.S_ISREG(mode):
-        kind = next((word for test, word in _KINDS if test(mode)), "not a regular file")
         return (
-            f"{path} is {kind}, not a regular file, and was left as it is: only a regular file "
-            "is ever replaced. Pass -o the path of a regular file."
+            f"{path} is {file_kind(mode)}, not a regular file, and was left as it is: only a "
+            "regular file is ever replaced. Pass -o the path of a regular file."
         )
     if not path.parent.is_dir():
         return f"cannot write {path}: the folder {path.parent} does not exist. Create it first."

@@ -17,7 +17,14 @@ from collections.abc import Iterator
 
 from ._errors import connection_lost
 
-__all__ = ["drive_lost", "read_bytes", "read_chunks", "sha256_and_head", "write_atomic"]
+__all__ = [
+    "drive_lost",
+    "file_kind",
+    "read_bytes",
+    "read_chunks",
+    "sha256_and_head",
+    "write_atomic",
+]
 
 _CHUNK = 1 << 16
 
@@ -29,6 +36,22 @@ def drive_lost(path: str | os.PathLike[str]) -> OSError | None:
     except OSError as exc:
         return exc if connection_lost(exc) else None
     return None
+
+
+_KINDS = (
+    (stat.S_ISREG, "a file"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """What a file of ``mode`` (from ``stat`` or ``lstat``) is, in words: "a FIFO (named pipe)"."""
+    return next((word for test, word in _KINDS if test(mode)), "a special file")
 
 
 def _not_regular(path: str | os.PathLike[str], mode: int) -> OSError | None:

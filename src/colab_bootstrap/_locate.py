@@ -24,6 +24,7 @@ from ._errors import (
     ProjectNotFoundError,
     connection_lost,
 )
+from ._files import file_kind
 from ._session import NAME_MAX, SESSION, option, shown, too_long
 
 __all__ = [
@@ -315,18 +316,6 @@ def _kind(path: Path) -> str:
     return "dir" if stat.S_ISDIR(mode) else "other"
 
 
-def _what(mode: int) -> str:
-    """What a file of ``mode`` is, in words: "a file", "a FIFO (named pipe)"..."""
-    kinds = (
-        (stat.S_ISREG, "a file"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a device"),
-        (stat.S_ISBLK, "a device"),
-    )
-    return next((word for test, word in kinds if test(mode)), "not a folder")
-
-
 def obstacle(path: Path) -> tuple[Path, str] | None:
     """What keeps ``path`` from being a folder, or from being made one; None when nothing does.
 
@@ -360,7 +349,7 @@ def obstacle(path: Path) -> tuple[Path, str] | None:
             continue
         if denied:  # the nearest part that answers is the folder that cannot be entered
             return current, "a folder this account cannot enter (permission denied)"
-        return None if stat.S_ISDIR(mode) else (current, _what(mode))
+        return None if stat.S_ISDIR(mode) else (current, file_kind(mode))
 
 
 def _unicode_twins(path: Path, missing: str, twins: list[str]) -> ProjectNotFoundError:
@@ -445,7 +434,7 @@ def project_path(drive: Path, project: PurePosixPath) -> Path:
         kind = "denied"
     if kind == "other":
         try:
-            what = _what(os.stat(path).st_mode)
+            what = file_kind(os.stat(path).st_mode)
         except OSError:  # gone meanwhile
             what = "not a folder"
         raise ProjectNotFoundError(
