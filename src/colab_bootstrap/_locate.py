@@ -239,13 +239,6 @@ def mounted_drive(found: DriveMount) -> DriveLocation | None:
     return None if mydrive is None else DriveLocation(mydrive, "colab")
 
 
-def _nfc(name: str) -> str:
-    """``name`` in Unicode NFC, where 'é' typed and macOS's 'e' + U+0301 are the same string."""
-    import unicodedata  # noqa: PLC0415 - only a missing folder needs it
-
-    return unicodedata.normalize("NFC", name)
-
-
 def _folder_names(parent: Path) -> list[str]:
     """The names of the folders in ``parent`` (hidden ones left out); [] when it cannot be read."""
     try:
@@ -269,10 +262,12 @@ def same_text(parent: Path, name: str) -> list[str]:
     and browsers send) or as 'e' and a combining accent (NFD, what macOS writes). Linux compares
     file names byte by byte, so the folder is not found under the other form.
     """
-    wanted = _nfc(name)
+    from ._copies import name_key  # noqa: PLC0415 - only a missing folder needs it
+
+    wanted = name_key(name)
     try:
         with os.scandir(parent) as entries:
-            return sorted(e.name for e in entries if e.name != name and _nfc(e.name) == wanted)
+            return sorted(e.name for e in entries if e.name != name and name_key(e.name) == wanted)
     except OSError:
         return []
 
@@ -283,13 +278,17 @@ def close_names(parent: Path, name: str, limit: int = 3) -> list[str]:
     Compared in Unicode NFC and without case; a name that is ``name`` in another Unicode form is
     never suggested (it would look identical: :func:`same_text` finds those).
     """
-    target = _nfc(name).lower()
-    names = [n for n in _folder_names(parent) if _nfc(n) != _nfc(name)]
+    import difflib  # noqa: PLC0415 - only a missing folder needs it
+
+    from ._copies import name_key  # noqa: PLC0415
+
+    wanted = name_key(name)
+    target = wanted.lower()
+    names = [n for n in _folder_names(parent) if name_key(n) != wanted]
     folded: dict[str, str] = {}
     for candidate in names:
-        folded.setdefault(_nfc(candidate).lower(), candidate)
-    exact = [n for n in names if _nfc(n).lower() == target]
-    import difflib  # noqa: PLC0415 - only a missing folder needs it
+        folded.setdefault(name_key(candidate).lower(), candidate)
+    exact = [n for n in names if name_key(n).lower() == target]
 
     fuzzy = difflib.get_close_matches(target, list(folded), n=limit, cutoff=0.6)
     result = exact + [folded[f] for f in fuzzy if folded[f] not in exact]
