@@ -20,11 +20,11 @@ import tempfile
 import textwrap
 import threading
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -237,6 +237,35 @@ def tree_digest(root: Path) -> dict[str, str]:
             data = path.read_bytes()
             digest[relative] = f"{hashlib.sha256(data).hexdigest()} {path.stat().st_mtime_ns}"
     return digest
+
+
+T = TypeVar("T")
+#: The name of the thread ``bounded`` runs a call on (tests that count threads leave it out).
+WATCHDOG_THREAD = "test-watchdog"
+
+
+def bounded(call: Callable[[], T], seconds: float) -> T:
+    """``call()`` on a watchdog thread: the test fails, instead of hanging, past ``seconds``.
+
+    What the call raises is raised here, in the test's own thread.
+    """
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test below
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, name=WATCHDOG_THREAD, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"still running after {seconds} s: a hang")
+    returned, value = outcome[0]
+    if not returned:
+        raise value
+    return value  # type: ignore[no-any-return]
 
 
 def fresh_session(tmp_path: Path, **defaults: object) -> Session:

@@ -10,11 +10,9 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,33 +25,13 @@ from colab_bootstrap._cli import main
 from colab_bootstrap._copies import copy_groups
 from colab_bootstrap._dedupe import TRASH_DIR, dedupe_command
 from colab_bootstrap._scan import DEFAULT_LIMIT, Scan
-from conftest import T0, put
+from conftest import T0, bounded, put
 
 DAY = 86_400 * 10**9
 NFC = unicodedata.normalize("NFC", "café")
 NFD = unicodedata.normalize("NFD", "café")
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX named pipes")
 Result = TypeVar("Result")
-
-
-def _within(seconds: float, call: Callable[[], Result]) -> Result:
-    """Run ``call`` in a thread; fail, instead of hanging the run, past ``seconds``."""
-    outcome: dict[str, object] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread below
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        pytest.fail(f"still running after {seconds} s: it hangs")
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]  # type: ignore[return-value]
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -361,7 +339,7 @@ def test_fifos_and_links_to_fifos_are_never_opened(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "y.py")
     put(tmp_path, "y (1).py", "y", T0 + DAY)
     started = time.monotonic()
-    plan = _within(20, lambda: dedupe(tmp_path, apply=True))
+    plan = bounded(lambda: dedupe(tmp_path, apply=True), 20)
     assert time.monotonic() - started < 10
     assert plan.moves == ()
     assert [group.note.endswith("left alone") for group in plan.groups] == [True, True]
@@ -376,7 +354,7 @@ def test_a_fifo_put_in_place_of_a_planned_file_is_not_opened(tmp_path: Path) -> 
     plan = dedupe(tmp_path)
     (tmp_path / "pkg/prep (2).py").unlink()
     os.mkfifo(tmp_path / "pkg/prep (2).py")
-    done = _within(20, plan.apply)
+    done = bounded(plan.apply, 20)
     assert [group.status for group in done.groups] == ["not done"]
     assert "changed since the plan" in str(done)
     assert stat.S_ISFIFO(os.lstat(tmp_path / "pkg/prep (2).py").st_mode)

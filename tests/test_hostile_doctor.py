@@ -11,11 +11,8 @@ import json
 import os
 import shlex
 import sys
-import threading
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,37 +20,14 @@ from hypothesis import strategies as st
 
 import colab_bootstrap
 from colab_bootstrap import Report
-from conftest import Answer, TagServer, install_from_github
-
-T = TypeVar("T")
+from conftest import Answer, TagServer, bounded, install_from_github
 
 #: Generous: each call below takes well under a second when it works.
 BOUND_S = 20.0
 
 
-def bounded(call: Callable[[], T], seconds: float = BOUND_S) -> T:
-    """``call()``, failing the test (instead of hanging it) when it has not returned in time."""
-    box: list[T] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box.append(call())
-        except BaseException as exc:  # noqa: BLE001 - handed back to the test
-            errors.append(exc)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        pytest.fail(f"did not return within {seconds} s (a hang)")
-    if errors:
-        raise errors[0]
-    return box[0]
-
-
 def _doctor(project: str = "proj", **kwargs: object) -> Report:
-    return bounded(lambda: colab_bootstrap.doctor(project, network=False, **kwargs))  # type: ignore[arg-type]
+    return bounded(lambda: colab_bootstrap.doctor(project, network=False, **kwargs), BOUND_S)  # type: ignore[arg-type]
 
 
 def _no_failed_checks(report: Report) -> None:
@@ -222,7 +196,7 @@ def test_a_broken_update_answer_never_hides_the_requirement_findings(
     depth = 200_000
     tag_server.answer = Answer(body=b"[" * depth + b"]" * depth)
     (project / "requirements.txt").write_text("colab-bootstrap-missing-package-xyz\n")
-    report = bounded(lambda: colab_bootstrap.doctor("proj"))
+    report = bounded(lambda: colab_bootstrap.doctor("proj"), BOUND_S)
     check = report["Requirements and updates"]
     assert check.status == "fail"
     assert "1 missing" in check.summary

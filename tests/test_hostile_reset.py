@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 import colab_bootstrap
 from colab_bootstrap import ProjectNotFoundError
+from conftest import bounded
 
 
 @pytest.fixture
@@ -104,12 +104,7 @@ def test_reset_with_a_module_file_that_cannot_be_read_keeps_the_old_module(
         os.mkfifo(target)
     else:
         target.symlink_to("/dev/zero")
-    box: list[object] = []
-    worker = threading.Thread(target=lambda: box.append(colab_bootstrap.reset()), daemon=True)
-    worker.start()
-    worker.join(20)
-    assert not worker.is_alive(), "reset() blocked on a special file"
-    report = box[0]
+    report = bounded(colab_bootstrap.reset, 20)
     assert isinstance(report, colab_bootstrap.ResetReport)
     assert not report.ok
     assert [failure.module for failure in report.failed] == ["vanishing_mod"]

@@ -7,13 +7,13 @@ when it is a regular file, read at most to a cap, and anything else is a reason 
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 
 import colab_bootstrap
 from colab_bootstrap import StaleModule
+from conftest import bounded
 
 BOUND_S = 20.0
 
@@ -34,13 +34,7 @@ def imported(tmp_path: Path) -> Path:
 
 def _stale() -> list[StaleModule]:
     """stale(), failing the test instead of hanging it."""
-    box: list[list[StaleModule]] = []
-    worker = threading.Thread(target=lambda: box.append(colab_bootstrap.stale()), daemon=True)
-    worker.start()
-    worker.join(BOUND_S)
-    if worker.is_alive():
-        pytest.fail(f"stale() did not return within {BOUND_S} s")
-    return box[0]
+    return bounded(colab_bootstrap.stale, BOUND_S)
 
 
 def _replace(path: Path, how: str, tmp_path: Path) -> None:

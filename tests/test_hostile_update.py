@@ -30,7 +30,7 @@ from colab_bootstrap._update import (
     UpdateStatus,
     check_update,
 )
-from conftest import Answer, TagServer, write_dist
+from conftest import WATCHDOG_THREAD, Answer, TagServer, bounded, write_dist
 
 T = TypeVar("T")
 MAX_ANSWER_BYTES = 1024 * 1024  # the documented caps (written out: the old code had none)
@@ -41,7 +41,6 @@ TAGS = json.dumps([{"name": "v9.0.0", "commit": {}}]).encode()
 DEADLINE = 0.5  # the timeout given to check_update in these tests
 BOUND = DEADLINE + 4.5  # what a whole call may take: the deadline and a generous margin
 SERVER_THREAD = "hostile-server"
-WATCHDOG_THREAD = "hostile-watchdog"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,24 +130,10 @@ def respond(conn: socket.socket, status: str, headers: dict[str, str], body: byt
 
 
 def watched(call: Callable[[], T], limit: float = 10.0) -> tuple[T, float]:
-    """``call()`` and its seconds, on a thread: a call still running after ``limit`` fails."""
-    box: list[Any] = []
-
-    def run() -> None:
-        try:
-            box.append(call())
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            box.append(exc)
-
-    thread = threading.Thread(target=run, name=WATCHDOG_THREAD, daemon=True)
+    """``call()`` and its seconds, on the watchdog thread: still running after ``limit`` fails."""
     started = time.monotonic()
-    thread.start()
-    thread.join(limit)
-    elapsed = time.monotonic() - started
-    assert not thread.is_alive(), f"still running after {limit} s"
-    if isinstance(box[0], BaseException):
-        raise box[0]
-    return box[0], elapsed
+    value = bounded(call, limit)
+    return value, time.monotonic() - started
 
 
 def check(origin: InstallOrigin = GIT, timeout: float = DEADLINE) -> tuple[UpdateStatus, float]:
