@@ -32,6 +32,7 @@ __all__ = [
     "copy_of",
     "drive_copies",
     "name_key",
+    "other_spellings",
     "plain_name",
 ]
 
@@ -46,6 +47,12 @@ def name_key(name: str) -> str:
     import unicodedata  # noqa: PLC0415 - only names with non-ASCII letters need it
 
     return unicodedata.normalize("NFC", name)
+
+
+def other_spellings(name: str, names: Iterable[str]) -> list[str]:
+    """The names among ``names`` that are ``name`` spelled in another Unicode form (NFC, NFD)."""
+    key = name_key(name)
+    return [other for other in names if other != name and name_key(other) == key]
 
 
 def copy_of(name: str) -> tuple[str, int] | None:

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from ._copies import TWO_FORMS, CopyGroup, copy_groups, name_key
+from ._copies import TWO_FORMS, CopyGroup, copy_groups, name_key, other_spellings
 from ._errors import DRIVE_LOST, DriveConnectionLostError, ProjectNotFoundError, connection_lost
 from ._files import drive_lost, read_chunks, sha256_and_head, write_atomic
 from ._render import escape, html_table
@@ -872,8 +872,7 @@ def _lookalikes(root: Path, plain: str, listings: dict[str, list[str] | None]) -
     listing = listings[folder]
     if listing is None:
         return f"{folder or '.'} (cannot be listed)"
-    key = name_key(name)
-    twins = [other for other in listing if other != name and name_key(other) == key]
+    twins = other_spellings(name, listing)
     return ", ".join(f"{folder}/{twin}" if folder else twin for twin in twins)
 
 

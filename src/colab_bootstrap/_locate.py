@@ -262,12 +262,10 @@ def same_text(parent: Path, name: str) -> list[str]:
     and browsers send) or as 'e' and a combining accent (NFD, what macOS writes). Linux compares
     file names byte by byte, so the folder is not found under the other form.
     """
-    from ._copies import name_key  # noqa: PLC0415 - only a missing folder needs it
+    from ._copies import other_spellings  # noqa: PLC0415 - only a missing folder needs it
 
-    wanted = name_key(name)
     try:
-        with os.scandir(parent) as entries:
-            return sorted(e.name for e in entries if e.name != name and name_key(e.name) == wanted)
+        return sorted(other_spellings(name, os.listdir(parent)))
     except OSError:
         return []
 
