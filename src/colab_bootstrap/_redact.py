@@ -24,7 +24,15 @@ import shlex
 from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
-__all__ = ["MASK", "Redactor", "account_emails", "credentials", "spellings", "url_secrets"]
+__all__ = [
+    "MASK",
+    "Redactor",
+    "account_emails",
+    "clip",
+    "credentials",
+    "spellings",
+    "url_secrets",
+]
 
 #: What a masked credential shows.
 MASK = "***"
@@ -95,6 +103,16 @@ def credentials(text: str) -> str:
         done = at
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` as shown: URL credentials masked, then cut to ``limit`` characters with "…".
+
+    Masked before the cut: a cut through a URL's user information would leave its secret
+    without the ``@`` that marks it.
+    """
+    text = credentials(text)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def url_secrets(urls: Iterable[str]) -> tuple[str, ...]:

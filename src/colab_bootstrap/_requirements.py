@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from . import _log
 from ._errors import ColabBootstrapWarning, RequirementsError
 from ._files import read_bytes
-from ._redact import MASK, credentials, url_secrets
+from ._redact import MASK, clip, credentials, url_secrets
 from ._render import Rendered
 from ._session import again
 
@@ -278,11 +278,6 @@ def _display(path: Path, base: Path) -> str:
 # --- what is shown: secrets masked, lines cut ---------------------------------------------------
 
 
-def _shorten(text: str, limit: int = _SHOWN_LIMIT) -> str:
-    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
 def _conceal(text: str, hidden: Sequence[tuple[str, str]]) -> str:
     """``text`` with each hidden value (longest first) replaced by what is shown instead.
 
@@ -329,7 +324,7 @@ class _Line:
 
     def reason(self, text: str) -> str:
         """A reason quoting this line (an error message, say), safe and short to show."""
-        return _shorten(self.conceal(text), 2 * _SHOWN_LIMIT)
+        return clip(self.conceal(text), 2 * _SHOWN_LIMIT)
 
 
 # --- reading the files ------------------------------------------------------------------------
@@ -508,7 +503,7 @@ def _line(written: str, source: str, reading: _Reading, *, expand: bool = True) 
         if len(secret) >= 4:  # shorter ones are no secrets, and would garble pip's output
             reading.secrets[secret] = shown
     pairs = tuple(sorted(hidden.items(), key=lambda pair: -len(pair[0])))
-    return _Line(text, _shorten(credentials(written)), source, pairs)
+    return _Line(text, clip(written, _SHOWN_LIMIT), source, pairs)
 
 
 def _split_option(line: str) -> tuple[str, str]:
@@ -614,7 +609,7 @@ def _read_requirements_txt(
             if include is None:
                 return  # no requirements.txt: nothing to read
             problem = f"included file not found: {path}"
-        why = include.reason(problem) if include else _shorten(problem, 2 * _SHOWN_LIMIT)
+        why = include.reason(problem) if include else clip(problem, 2 * _SHOWN_LIMIT)
         reading.note(UncheckedLine(line, source, why, unread=True))
         return
     reading.files.append(path)
@@ -622,7 +617,7 @@ def _read_requirements_txt(
     lines = _FileLines(reading)
     for number, written in _logical_lines(text):
         where = f"{source_name}:{number}"
-        if not reading.take_line(where, _shorten(credentials(written))):
+        if not reading.take_line(where, clip(written, _SHOWN_LIMIT)):
             break
         logical = _line(written, where, reading)
         if logical.text.startswith("-"):
@@ -820,7 +815,7 @@ def _pyproject_table(path: Path, reading: _Reading) -> dict[str, object] | None:
             why = "arrays or tables nested too deeply; not read"
         else:
             return project if isinstance(project, dict) else None  # None: for tools only
-    why = _shorten(credentials(f"could not be read as TOML: {why}"), 2 * _SHOWN_LIMIT)
+    why = clip(f"could not be read as TOML: {why}", 2 * _SHOWN_LIMIT)
     reading.note(UncheckedLine(source, source, why, unread=True))
     return None
 
@@ -861,7 +856,7 @@ def _read_pyproject(path: Path, reading: _Reading) -> None:
     lines.understood()  # valid TOML with a [project] table: its entries are listed one by one
     for index, dependency in enumerate(dependencies, start=1):
         where = f"{source} dependencies[{index}]"
-        if not reading.take_line(where, _shorten(credentials(dependency.strip()))):
+        if not reading.take_line(where, clip(dependency.strip(), _SHOWN_LIMIT)):
             return
         # pip expands no ${VAR} in pyproject.toml: the text is what pip reads
         _requirement_line(_line(dependency.strip(), where, reading, expand=False), reading, lines)
@@ -1048,7 +1043,7 @@ def _checked(
         name=line.conceal(_canonical(requirement.name)),
         requirement=line.conceal(_pip_requirement(requirement)),
         installed=installed,
-        detail=_shorten(detail, 2 * _SHOWN_LIMIT),
+        detail=clip(detail, 2 * _SHOWN_LIMIT),
     )
 
 
@@ -1149,7 +1144,7 @@ def _tail(text: str, lines: int = 20) -> str:
 def _said(text: str, plan: _Plan) -> str:
     """The text of pip's output a message quotes: secrets the files hold masked, lines cut."""
     shown = credentials(_conceal(_tail(text), plan.secrets))
-    return "\n".join(_shorten(line, 2 * _SHOWN_LIMIT) for line in shown.splitlines())
+    return "\n".join(clip(line, 2 * _SHOWN_LIMIT) for line in shown.splitlines())
 
 
 def install_missing(

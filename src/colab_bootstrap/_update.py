@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._redact import MASK, credentials, url_secrets
+from ._redact import MASK, clip, credentials, url_secrets
 from ._render import Rendered
 from ._requirements import dist_version, find_distributions
 from ._version import __version__
@@ -215,13 +215,8 @@ def _without_secrets(status: UpdateStatus, urls: Sequence[str]) -> UpdateStatus:
 
 
 def _one_line(text: str, limit: int = 160) -> str:
-    """``text`` on one line, at most ``limit`` characters (an answer may hold anything).
-
-    Credentials are hidden first: a cut through a URL's user information would leave its
-    secret without the ``@`` that marks it.
-    """
-    line = " ".join(credentials(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    """``text`` on one line, credentials masked, at most ``limit`` characters (see ``clip``)."""
+    return clip(" ".join(text.split()), limit)
 
 
 def _failure(exc: BaseException) -> str:
