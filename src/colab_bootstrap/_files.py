@@ -22,6 +22,7 @@ __all__ = [
     "file_kind",
     "read_bytes",
     "read_chunks",
+    "read_within",
     "sha256_and_head",
     "write_atomic",
 ]
@@ -97,9 +98,21 @@ def read_chunks(path: str | os.PathLike[str], *, limit: int | None = None) -> It
         os.close(handle)
 
 
-def read_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -> bytes:
-    """The bytes of the regular file at ``path`` (the first ``limit`` of them when given)."""
-    return b"".join(read_chunks(path, limit=limit))
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the regular file at ``path``."""
+    return b"".join(read_chunks(path))
+
+
+def read_within(path: str | os.PathLike[str], limit: int) -> bytes | None:
+    """The bytes of the regular file at ``path``, or None when it holds more than ``limit``.
+
+    Reads ``limit`` bytes and one more at most: a huge file costs no more than a small one.
+
+    Raises:
+        OSError: it cannot be opened or read, or it is not a regular file.
+    """
+    data = b"".join(read_chunks(path, limit=limit + 1))
+    return data if len(data) <= limit else None
 
 
 def sha256_and_head(path: str | os.PathLike[str], keep: int) -> tuple[str, bytes | None]:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import DRIVE_LOST, connection_lost, describe
-from ._files import read_bytes
+from ._files import read_bytes, read_within
 from ._session import SESSION, ModuleRecord, WatchedRoots
 
 __all__ = ["current_records", "hash_file", "project_modules", "watch"]
@@ -233,8 +233,10 @@ def hash_file(path: str, *, limit: int | None = None) -> bytes:
         OSError: it cannot be read, is not a regular file, or (errno EFBIG) holds more than
             ``limit`` bytes: only ``limit`` and one more are read.
     """
-    data = read_bytes(path, limit=None if limit is None else limit + 1)
-    if limit is not None and len(data) > limit:
+    if limit is None:
+        return importlib.util.source_hash(read_bytes(path))
+    data = read_within(path, limit)
+    if data is None:
         import errno  # noqa: PLC0415 - only for a file far larger than any module
 
         raise OSError(errno.EFBIG, f"larger than {limit >> 20} MiB, not read to the end", path)

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 from . import _log
 from ._errors import ColabBootstrapWarning, RequirementsError
-from ._files import read_bytes
+from ._files import read_within
 from ._redact import MASK, clip, credentials, url_secrets
 from ._render import Rendered
 from ._session import again
@@ -567,7 +567,7 @@ def _load(path: Path, reading: _Reading) -> tuple[str | None, str]:
 def _read_capped(path: Path, budget: int) -> tuple[bytes | None, str]:
     """The bytes of the regular file at ``path`` when it has at most ``budget``, else why not."""
     try:
-        data = read_bytes(path, limit=budget + 1)
+        data = read_within(path, budget)
     except (FileNotFoundError, NotADirectoryError):
         return None, "not found"
     except IsADirectoryError:
@@ -576,7 +576,7 @@ def _read_capped(path: Path, budget: int) -> tuple[bytes | None, str]:
         return None, f"could not be read: {exc.strerror or exc}"
     except ValueError as exc:  # a NUL character in the path, or one the file system cannot encode
         return None, f"could not be read: its path cannot be opened ({exc})"
-    if len(data) <= budget:
+    if data is not None:
         return data, ""
     full = (
         f"the requirement files read before it fill {_mib(_TOTAL_LIMIT)} (the limit); a "

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ._files import read_bytes
+from ._files import read_within
 from ._render import html_table
 from ._scan import Scan
 
@@ -499,11 +499,11 @@ def windows_paths(
             break
         checked += 1
         try:
-            data = read_bytes(os.path.join(root, file), limit=max_bytes + 1)
+            data = read_within(os.path.join(root, file), max_bytes)
         except OSError as exc:
             skipped.append((file, f"unreadable ({exc.strerror or exc})"))
             continue
-        if len(data) > max_bytes:
+        if data is None:
             skipped.append((file, f"larger than {max_bytes} bytes"))
             continue
         found, why = _lint_file(file, data)
