@@ -203,6 +203,14 @@ def _make_venv(flavor: Flavor, where: Path) -> Path:
     return where
 
 
+#: Prints the inode of the installed .dist-info folder: a reinstall makes a new one.
+_DIST_INFO_INODE = (
+    "import glob, os\n"
+    "print(os.stat(glob.glob(os.path.join(os.path.dirname(os.path.dirname("
+    "colab_bootstrap.__file__)), 'colab_bootstrap-*.dist-info'))[0]).st_ino)"
+)
+
+
 def _cells(fake: FakeColab, setup_source: str) -> list[tuple[str, str]]:
     """The notebook, as (name, source): setup, import, edits, autoreload, stale/reset, doctor."""
     module = fake.mydrive / PROJECT / "mymodule.py"
@@ -223,8 +231,10 @@ def _cells(fake: FakeColab, setup_source: str) -> list[tuple[str, str]]:
             "import importlib.metadata, json\n"
             "dist = importlib.metadata.distribution('colab-bootstrap')\n"
             "print(json.loads(dist.read_text('direct_url.json'))['vcs_info']['commit_id'])\n"
-            "print(colab_bootstrap.__file__)",
+            f"print(colab_bootstrap.__file__)\n{_DIST_INFO_INODE}",
         ),
+        # The install line again (a re-run cell): nothing reinstalled, nothing printed.
+        ("install-again", f"{setup_source.splitlines()[0]}\n{_DIST_INFO_INODE}"),
         (
             "import",
             "from mymodule import *\nimport sys\nprint(greet())\n"
@@ -389,6 +399,8 @@ def test_notebook_in_a_real_kernel(
     installed = _text(out["installed"]).splitlines()
     assert installed[0] == head
     assert installed[1].startswith(str(venv))
+    assert setup_cell["source"][0].startswith('!python -c "import colab_bootstrap" 2>/dev/null ||')
+    assert _text(out["install-again"]).splitlines() == [installed[2]]  # the same .dist-info
     imported = _text(out["import"]).splitlines()
     assert imported == ["v1", str(link / "mymodule.py")]
     assert _text(out["autoreload"]) == "v2\n"

@@ -17,7 +17,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import colab_bootstrap
-from colab_bootstrap import InvalidProjectError, InvalidUrlError, NotOnColabError
+from colab_bootstrap import InvalidProjectError, InvalidUrlError, NotOnColabError, _snippets
 from colab_bootstrap._cli import main
 from conftest import FakeColab, chattr
 
@@ -82,7 +82,8 @@ def test_setup_snippet_installs_then_sets_up_the_project() -> None:
     """The first code cell is the README's cell: pip install, import, setup(project)."""
     setup_cell = _code_cells(colab_bootstrap.snippets("fastai_course2"))[0]
     assert setup_cell.splitlines() == [
-        "!pip install -q git+https://github.com/colab-bootstrap/colab-bootstrap",
+        '!python -c "import colab_bootstrap" 2>/dev/null || '
+        "pip install -q git+https://github.com/colab-bootstrap/colab-bootstrap",
         "import colab_bootstrap",
         'colab_bootstrap.setup("fastai_course2")',
     ]
@@ -142,9 +143,9 @@ def test_bad_project_raises_invalid_project_error(project: str) -> None:
     ],
 )
 def test_install_url_goes_verbatim_on_the_pip_line(url: str) -> None:
-    """A URL that is one safe shell word is written after `!pip install -q` unchanged."""
+    """A URL that is one safe shell word is written after `pip install -q` unchanged."""
     setup_cell = _code_cells(colab_bootstrap.snippets("p", install_url=url))[0]
-    assert setup_cell.splitlines()[0] == f"!pip install -q {url}"
+    assert setup_cell.splitlines()[0].endswith(f" || pip install -q {url}")
 
 
 @pytest.mark.parametrize(
@@ -353,7 +354,7 @@ def test_cli_install_url_reaches_the_setup_cell(tmp_path: Path) -> None:
     target = tmp_path / "s.ipynb"
     url = "git+https://github.com/you/colab-bootstrap@dev"
     assert main(["snippet", "p", "-o", str(target), "--install-url", url]) == 0
-    assert _read_notebook(target).cells[1].source.startswith(f"!pip install -q {url}\n")
+    assert _read_notebook(target).cells[1].source.splitlines()[0].endswith(f"pip install -q {url}")
 
 
 @pytest.mark.parametrize(
@@ -389,3 +390,12 @@ def test_console_script_form_works(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     _read_notebook(tmp_path / "s.ipynb")
+
+
+def test_readme_install_cell_is_the_snippets_install_line() -> None:
+    """The README's Colab cell and the setup snippet install the same way."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    cell = readme.split("## On Colab", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    setup_cell = _code_cells(colab_bootstrap.snippets("fastai_course2"))[0]
+    assert cell.splitlines()[0] == setup_cell.splitlines()[0]
+    assert cell.splitlines()[0] == _snippets.INSTALL_LINE.format(url=_snippets.DEFAULT_INSTALL_URL)

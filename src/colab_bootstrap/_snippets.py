@@ -18,10 +18,16 @@ from . import _colab, _locate
 from ._errors import InvalidProjectError, InvalidUrlError
 from ._session import SESSION, Location
 
-__all__ = ["DEFAULT_INSTALL_URL", "register_snippets", "snippets"]
+__all__ = ["DEFAULT_INSTALL_URL", "INSTALL_LINE", "register_snippets", "snippets"]
 
 #: What the setup snippet installs, as ``!pip install -q <this>``.
 DEFAULT_INSTALL_URL = "git+https://github.com/colab-bootstrap/colab-bootstrap"
+#: The install cell's line. Re-running it in the same runtime does no work: a 15 ms import
+#: check instead of pip's clone and build (about 1.2 s, more on Colab's network). A newer
+#: release is reported by check_update() / doctor() with the --force-reinstall line to run.
+#: Like every ``!pip`` line, it counts on the shell's ``python`` and ``pip`` being the
+#: notebook's interpreter, as on Colab.
+INSTALL_LINE = '!python -c "import colab_bootstrap" 2>/dev/null || pip install -q {url}'
 
 # One word that survives both IPython's `!` line (which expands $name and {expr}) and /bin/sh
 # (quotes, globs, redirections, separators): nothing else goes after `pip install -q`.
@@ -161,7 +167,8 @@ def snippets(
         project: the folder relative to My Drive, as ``setup()`` takes it; default the project
             set up last in this process, with the ``drive_dir``, ``mountpoint``,
             ``content_dir`` and ``link_name`` that ``setup()`` was given (``setup_options`` win).
-        install_url: what ``!pip install -q`` installs in the setup snippet.
+        install_url: what the setup snippet's install line (``INSTALL_LINE``) installs when
+            colab_bootstrap is not importable yet.
         **setup_options: keyword arguments written into the ``setup()`` call, e.g.
             ``gpu="require"``; only ``setup()``'s own keyword arguments are accepted.
 
@@ -185,9 +192,8 @@ def snippets(
         setup_options = {**given, **setup_options}
     name = str(_locate.validate_project(project))
     url = _check_install_url(install_url)
-    setup_source = (
-        f"!pip install -q {url}\nimport colab_bootstrap\n{_setup_call(name, setup_options)}"
-    )
+    install = INSTALL_LINE.format(url=url)
+    setup_source = f"{install}\nimport colab_bootstrap\n{_setup_call(name, setup_options)}"
     cells = [
         _markdown(
             "setup",
