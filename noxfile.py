@@ -145,13 +145,15 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", *session.posargs)
 
 
-@nox.session(python="3.12", default=False)
+@nox.session(python=COLAB_PYTHONS[0], default=False)
 def bench(session: nox.Session) -> None:
-    """Print the benchmark table (medians, ratios against same-run baselines).
+    """The benchmark table, measured in a Colab-like venv that benchmarks/run.py builds itself.
 
-    pexpect: the fake google.colab's drive.mount drives its DriveFS with it, as Colab's does.
+    The script downloads Colab's pins and GPUtil into build/bench-wheels once (the only step that
+    needs a network), makes a Python 3.13 venv from them (build/bench-colab), measures the install
+    cell there (it installs the committed HEAD: commit first), then runs every other row inside
+    that venv. Pass options after --, e.g. ``nox -s bench -- --rounds 3``.
     """
-    session.install(".", "pexpect")
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import colab_venv
+
 ROOT = Path(__file__).resolve().parent.parent
 FAKES = ROOT / "tests" / "fakes"
 T4_QUERY = (
@@ -942,7 +944,7 @@ def table(results: list[Result], *, quick: bool = False) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9, help="samples per side in each round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of every selected bench")
@@ -953,31 +955,144 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=list(BENCHES),
+        choices=["install", *BENCHES],
         metavar="NAME",
-        help=f"run only this bench (repeatable): {', '.join(BENCHES)}",
+        help=f"run only this bench (repeatable): install, {', '.join(BENCHES)}",
     )
-    args = parser.parse_args(argv)
-    if args.repeat < 1 or args.rounds < 1:
-        parser.error("--repeat and --rounds take a whole number above 0")
-    repeat, rounds = (2, 2) if args.quick else (args.repeat, args.rounds)
-    selected = [name for name in BENCHES if name in (args.only or BENCHES)]
+    where = parser.add_argument_group(
+        "where",
+        "By default the script builds a Colab-like venv (benchmarks/colab_venv.py), measures "
+        "the install cell in it and runs the other benches inside it. --here runs the other "
+        "benches in this interpreter instead (colab_bootstrap must be importable), and no "
+        "install rows.",
+    )
+    where.add_argument("--here", action="store_true", help="run in this interpreter, no venv")
+    where.add_argument(
+        "--python",
+        metavar="PATH",
+        help=f"the Python {colab_venv.COLAB_PYTHON} to build the venv from "
+        f"(default: python{colab_venv.COLAB_PYTHON} on PATH)",
+    )
+    where.add_argument(
+        "--wheels",
+        metavar="DIR",
+        type=Path,
+        default=ROOT / "build" / "bench-wheels",
+        help="the wheel folder, filled from the index once (default: build/bench-wheels)",
+    )
+    where.add_argument(
+        "--venv",
+        metavar="DIR",
+        type=Path,
+        default=ROOT / "build" / "bench-colab",
+        help="where the Colab-like venv is made, afresh each run (default: build/bench-colab)",
+    )
+    return parser
+
+
+def run_here(selected: list[str], rounds: int, repeat: int, *, quick: bool) -> list[Result]:
+    """Every selected bench (but install) in this interpreter, ``rounds`` times."""
     if "first-setup" in selected:
         enter_private_mount_namespace()
     with tempfile.TemporaryDirectory(prefix="colab_bootstrap-bench-") as tmp:
         os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
         with contextlib.ExitStack() as cleanup:
-            ctx = Context(Path(tmp), repeat, QUICK if args.quick else FULL, cleanup)
+            ctx = Context(Path(tmp), repeat, QUICK if quick else FULL, cleanup)
             per_round: list[list[Row]] = []
             for number in range(rounds):
                 ctx.round = number
                 per_round.append([row for name in selected for row in BENCHES[name](ctx)])
-    results = summarise(per_round)
-    import colab_bootstrap  # noqa: PLC0415
+    return summarise(per_round)
 
+
+def _from_json(data: list[dict[str, Any]]) -> list[Result]:
+    """Results written by ``--json`` (another interpreter's run) back into Result objects."""
+    return [
+        Result(
+            tuple(
+                Row(d["name"], r["ours_s"], r["baseline_s"], d["baseline"], d["target"], d["why"])
+                for r in d["rounds"]
+            )
+        )
+        for d in data
+    ]
+
+
+def run_in_colab_venv(
+    args: argparse.Namespace, selected: list[str], rounds: int, repeat: int
+) -> tuple[list[Result], str]:
+    """Build the Colab-like venv, measure the install cell, run the other benches inside it.
+
+    Returns the results and a line saying what ran where. The install cell installs the
+    committed HEAD (``git+file://<repo>@<HEAD>``), so the other benches measure that commit.
+    """
+    python = args.python or shutil.which(f"python{colab_venv.COLAB_PYTHON}")
+    if python is None:
+        raise SystemExit(
+            f"no python{colab_venv.COLAB_PYTHON} on PATH: pass --python, or --here to run in "
+            "this interpreter"
+        )
+    colab_venv.fill_wheels(args.wheels, python)
+    venv = args.venv.resolve()
+    venv_python = colab_venv.make_venv(venv, python, args.wheels)
+    url = colab_venv.head_url()
+    per_round = [
+        [Row(**d) for d in colab_venv.install_rows(venv, args.wheels, url, repeat)]
+        for _ in range(rounds if "install" in selected else 0)
+    ]
+    results = summarise(per_round)
+    if "install" not in selected:  # the other benches still need the package, installed alike
+        colab_venv.install_cell(venv, args.wheels, url)
+    others = [name for name in selected if name != "install"]
+    if others:
+        with tempfile.TemporaryDirectory(prefix="colab_bootstrap-bench-json-") as tmp:
+            out = Path(tmp) / "rows.json"
+            command = [
+                str(venv_python),
+                str(Path(__file__).resolve()),
+                "--here",
+                "--json",
+                str(out),
+            ]
+            command += ["--rounds", str(rounds), "--repeat", str(repeat)]
+            command += ["--quick"] * args.quick + [f"--only={name}" for name in others]
+            env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
+            results += _from_json(json.loads(out.read_text()))
+    version = subprocess.run(
+        [str(venv_python), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    where = (
+        f"in a Colab-like venv (Python {version}, {', '.join(colab_venv.colab_pins())}, "
+        f"from local wheels), colab_bootstrap installed by the install cell from {url}"
+    )
+    return results, where
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.repeat < 1 or args.rounds < 1:
+        _parser().error("--repeat and --rounds take a whole number above 0")
+    repeat, rounds = (2, 2) if args.quick else (args.repeat, args.rounds)
+    names = ["install", *BENCHES]
+    selected = [name for name in names if name in (args.only or names)]
+    if args.here:
+        results = run_here(
+            [n for n in selected if n != "install"], rounds, repeat, quick=args.quick
+        )
+        import colab_bootstrap  # noqa: PLC0415
+
+        where = (
+            f"in this interpreter (Python {platform.python_version()}), colab_bootstrap "
+            f"{colab_bootstrap.__version__} from {Path(colab_bootstrap.__file__).parent}"
+        )
+    else:
+        results, where = run_in_colab_venv(args, selected, rounds, repeat)
     print(
-        f"colab_bootstrap {colab_bootstrap.__version__} on Python {platform.python_version()}, "
-        f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs; "
+        f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs; {where}; "
         f"{rounds} rounds of {repeat} samples per side{' (quick sizes)' if args.quick else ''}. "
         "ours, baseline: median over rounds of each round's median; ratio: median of the round "
         "ratios; spread: lowest to highest round ratio; met: the median ratio within the target."

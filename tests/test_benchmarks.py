@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,10 +35,12 @@ def _load_script() -> types.ModuleType:
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["bench_run"] = module  # dataclasses look their module up while decorating
+    sys.path.insert(0, str(SCRIPT.parent))  # run.py imports colab_venv beside it, as a script
     try:
         spec.loader.exec_module(module)
     finally:
         del sys.modules["bench_run"]
+        sys.path.remove(str(SCRIPT.parent))
     return module
 
 
@@ -46,7 +49,7 @@ bench = _load_script()
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", *args],
+        [sys.executable, str(SCRIPT), "--quick", "--here", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -154,3 +157,54 @@ def test_samples_alternate_between_the_sides_after_one_warm_up() -> None:
         assert ctx.once("x", make) == "prepared 1"
         assert ctx.once("x", make) == "prepared 1"  # once, not per round
         assert made == ["x"]
+
+
+def test_results_survive_the_json_between_interpreters(tmp_path: Path) -> None:
+    """The Colab-like venv's run hands its rounds back as JSON: the same table comes out."""
+    results = bench.summarise(
+        [[_row(1.0), _row(3.0, None, "b")], [_row(2.0), _row(5.0, None, "b")]]
+    )
+    again = bench._from_json([r.to_dict() for r in results])
+    assert bench.table(again) == bench.table(results)
+    assert [r.rounds for r in again] == [r.rounds for r in results]
+
+
+@pytest.mark.slow
+def test_install_cell_rows_in_a_colab_like_venv(tmp_path: Path) -> None:
+    """Without --here: the script builds the Colab-like venv, times the install cell, runs in it.
+
+    The wheel folder is filled from the index (the only network use), so this runs in the e2e
+    session. The install cell installs the committed HEAD.
+    """
+    if shutil.which("python3.13") is None:  # pragma: no cover - CI exposes 3.13
+        pytest.skip("no python3.13 on PATH")
+    out = tmp_path / "rows.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--quick",
+            "--only=install",
+            "--only=import",
+            f"--wheels={tmp_path / 'wheels'}",
+            f"--venv={tmp_path / 'venv'}",
+            f"--json={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "in a Colab-like venv (Python 3.13" in proc.stdout
+    names = [row["name"] for row in json.loads(out.read_text())]
+    assert names[0].startswith("install cell, first run")
+    assert names[1].startswith("install cell, re-run")
+    assert names[2].startswith("import colab_bootstrap")
+    installed = subprocess.run(
+        [str(tmp_path / "venv" / "bin" / "python"), "-m", "pip", "show", "colab-bootstrap"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Name: colab-bootstrap" in installed
