@@ -166,7 +166,10 @@ def test_results_survive_the_json_between_interpreters(tmp_path: Path) -> None:
     )
     again = bench._from_json([r.to_dict() for r in results])
     assert bench.table(again) == bench.table(results)
-    assert [r.rounds for r in again] == [r.rounds for r in results]
+    figures = [[(r.name, r.ours_s, r.baseline_s, r.target) for r in x.rounds] for x in results]
+    assert [
+        [(r.name, r.ours_s, r.baseline_s, r.target) for r in x.rounds] for x in again
+    ] == figures
 
 
 @pytest.mark.slow
