@@ -27,8 +27,8 @@ from __future__ import annotations
 import os
 import re  # already loaded by pip's hook runner (it imports json)
 import sys
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing itself costs 2 ms per hook; mypy reads this name as True
 if TYPE_CHECKING:
     from typing import Any
 
@@ -45,10 +45,9 @@ __all__ = [
 
 #: The oldest time a zip file can hold (1980-01-01), used when SOURCE_DATE_EPOCH is unset.
 _ZIP_EPOCH = 315532800
-#: Folders and files never packed: byte-code, caches and version-control data.
-_NEVER = re.compile(
-    r"(^|/)(__pycache__|\.git|\.nox|\.venv|\.mypy_cache|\.ruff_cache)(/|$)|\.py[cod]$"
-)
+#: Folders never packed (caches and version-control data), and byte-code files.
+_NEVER = frozenset({"__pycache__", ".git", ".nox", ".venv", ".mypy_cache", ".ruff_cache"})
+_BYTECODE = (".pyc", ".pyo")
 #: The ``[project]`` keys this backend turns into metadata; any other key is an error.
 _KNOWN = {
     "name",
@@ -318,8 +317,8 @@ class _Project:
     def _tree(self, top: str) -> list[str]:
         """Every file under ``top`` (or ``top`` itself) relative to the root, sorted.
 
-        Caches and byte-code are left out (see ``_NEVER``); a named path that is missing is an
-        error, so a renamed folder cannot silently drop out of the sdist.
+        Caches and byte-code are left out (``_NEVER``, ``_BYTECODE``); a named path that is
+        missing is an error, so a renamed folder cannot silently drop out of the sdist.
         """
         path = os.path.join(self.root, top)
         if os.path.isfile(path):
@@ -328,9 +327,9 @@ class _Project:
             raise BuildError(f"{top} does not exist")
         files = []
         for folder, dirs, names in os.walk(path):
-            dirs[:] = [d for d in dirs if not _NEVER.search(d)]
+            dirs[:] = [d for d in dirs if d not in _NEVER]
             relative = os.path.relpath(folder, self.root)
-            files += [os.path.join(relative, n) for n in names if not _NEVER.search(n)]
+            files += [os.path.join(relative, n) for n in names if not n.endswith(_BYTECODE)]
         return sorted(f.replace(os.sep, "/") for f in files)
 
     def write_wheel(self, directory: str, *, editable: bool) -> str:
