@@ -1,8 +1,9 @@
 """Reading and writing the user's files: one bounded reader, one atomic writer.
 
 Every file the package reads (module sources to hash, copies to compare, files to lint) goes
-through :func:`read_chunks`: only regular files are read (a FIFO or a device named ``x.py`` would
-block or never end), in chunks, never more than asked. Every file it writes in place goes through
+through :func:`read_chunks` or :func:`read_within`: only regular files are read (a FIFO or a
+device named ``x.py`` would block or never end), checked with ``fstat`` on the opened file before
+a byte is read, never more than asked. Every file it writes in place goes through
 :func:`write_atomic`: a temporary file beside the target, renamed over it in one step, so a
 reader never sees half a file and a failure leaves the old one.
 """
@@ -24,6 +25,7 @@ __all__ = [
     "read_chunks",
     "read_within",
     "sha256_and_head",
+    "too_large",
     "write_atomic",
 ]
 
@@ -55,25 +57,27 @@ def file_kind(mode: int) -> str:
     return next((word for test, word in _KINDS if test(mode)), "a special file")
 
 
-def _not_regular(path: str | os.PathLike[str], mode: int) -> OSError | None:
-    """Why a file of ``mode`` must not be read, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
+def _refused(path: str | os.PathLike[str], mode: int) -> OSError:
+    """Why the file at ``path``, of ``mode`` and not a regular file, must not be read."""
     if stat.S_ISDIR(mode):
         return IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
     return OSError(errno.EINVAL, "not a regular file (a pipe or device?)", os.fspath(path))
 
 
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait for a writer
+# O_NOCTTY: a terminal named ``x.py`` (refused once fstat tells) must not become the
+# controlling terminal of the process that opened it (a kernel is a session leader).
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOCTTY", 0) | _NONBLOCK
+
+
 def _open_regular(path: str | os.PathLike[str]) -> int:
     """An fd for reading the regular file at ``path``; refuse anything else without blocking."""
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-    nonblocking = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait for a writer
-    handle = os.open(path, flags | nonblocking)
-    problem = _not_regular(path, os.fstat(handle).st_mode)
-    if problem is not None:
+    handle = os.open(path, _READ_FLAGS)
+    mode = os.fstat(handle).st_mode
+    if not stat.S_ISREG(mode):
         os.close(handle)
-        raise problem
-    if nonblocking:
+        raise _refused(path, mode)
+    if _NONBLOCK:
         os.set_blocking(handle, True)
     return handle
 
@@ -107,12 +111,55 @@ def read_within(path: str | os.PathLike[str], limit: int) -> bytes | None:
     """The bytes of the regular file at ``path``, or None when it holds more than ``limit``.
 
     Reads ``limit`` bytes and one more at most: a huge file costs no more than a small one.
+    The usual case is one ``fstat`` and one ``read`` of the size it gives; a file whose read
+    does not match that size (it grew or shrank meanwhile, a short read, a ``/proc`` file that
+    says 0) is read on to its end in chunks, as :func:`read_chunks` does.
 
     Raises:
         OSError: it cannot be opened or read, or it is not a regular file.
     """
-    data = b"".join(read_chunks(path, limit=limit + 1))
+    # The hot path of stale() (each module file on every call), hence written out here:
+    # open without blocking (a FIFO's open waits for a writer otherwise), check it is a
+    # regular file before reading a byte (a device such as /dev/zero would answer), read.
+    handle = os.open(path, _READ_FLAGS)
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise _refused(path, info.st_mode)
+        size = info.st_size
+        # A regular file ignores O_NONBLOCK (so it is left set); should a file system
+        # answer EAGAIN all the same, the read is done again blocking, as read_chunks does.
+        want = (size if size < limit else limit) + 1  # noqa: FURB136 - min() costs a call
+        try:
+            data = os.read(handle, want)
+        except BlockingIOError:
+            os.set_blocking(handle, True)
+            data = os.read(handle, want)
+        if len(data) != size:
+            data = _read_on(handle, data, limit + 1)
+    finally:
+        os.close(handle)
     return data if len(data) <= limit else None
+
+
+def _read_on(handle: int, start: bytes, most: int) -> bytes:
+    """``start`` and what follows it in the file, to its end or to ``most`` bytes in all."""
+    if _NONBLOCK:
+        os.set_blocking(handle, True)
+    chunks = [start]
+    left = most - len(start)
+    while left > 0:
+        chunk = os.read(handle, min(_CHUNK, left))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def too_large(path: str | os.PathLike[str], limit: int) -> OSError:
+    """The error (errno EFBIG) for a file holding more than ``limit`` bytes: not read to the end."""
+    return OSError(errno.EFBIG, f"larger than {limit >> 20} MiB, not read to the end", path)
 
 
 def sha256_and_head(path: str | os.PathLike[str], keep: int) -> tuple[str, bytes | None]:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import DRIVE_LOST, connection_lost, describe
-from ._files import read_bytes, read_within
+from ._files import read_bytes, read_within, too_large
 from ._session import SESSION, ModuleRecord, WatchedRoots
 
 __all__ = ["current_records", "hash_file", "project_modules", "watch"]
@@ -237,9 +237,7 @@ def hash_file(path: str, *, limit: int | None = None) -> bytes:
         return importlib.util.source_hash(read_bytes(path))
     data = read_within(path, limit)
     if data is None:
-        import errno  # noqa: PLC0415 - only for a file far larger than any module
-
-        raise OSError(errno.EFBIG, f"larger than {limit >> 20} MiB, not read to the end", path)
+        raise too_large(path, limit)
     return importlib.util.source_hash(data)
 
 

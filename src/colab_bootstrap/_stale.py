@@ -9,14 +9,16 @@ older mtime (which ``%autoreload`` misses) still counts. It also notices a newer
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.util import source_hash
 from pathlib import Path
 from typing import Literal
 
 from ._copies import drive_copies
 from ._errors import connection_lost, describe
-from ._importhook import current_records, hash_file
+from ._files import read_within, too_large
+from ._importhook import current_records
 from ._session import ModuleRecord
 
 __all__ = ["StaleModule", "StaleReason", "stale"]
@@ -56,53 +58,53 @@ def _mtime(path: str) -> float:
         return float("-inf")
 
 
-def _newest_copies(folder: str, plain_names: Iterable[str]) -> dict[str, tuple[float, str]]:
-    """List ``folder`` once: for each plain name, its newest Drive copy (by dedupe's rules)."""
-    newest: dict[str, tuple[float, str]] = {}
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return newest
-    for plain, copies in drive_copies(names, plain_names).items():
-        for name in copies:
-            path = os.path.join(folder, name)
-            mtime = _mtime(path)
-            if plain not in newest or mtime > newest[plain][0]:
-                newest[plain] = (mtime, path)
-    return newest
-
-
-def _newer_copies(files: dict[str, list[ModuleRecord]]) -> Iterator[tuple[ModuleRecord, str]]:
-    """Yield (record, copy) where Drive sync left a copy newer than the recorded file."""
-    for folder, records in files.items():
-        by_plain = {os.path.basename(r.file): r for r in records}
-        for plain, (mtime, path) in _newest_copies(folder, by_plain).items():
+def _newer_copies(folders: Iterable[str], records: list[ModuleRecord]) -> list[StaleModule]:
+    """Where Drive sync left a copy newer than a module's file: each folder listed once."""
+    found: list[StaleModule] = []
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        # A Drive copy's name always holds " (N)": most folders have none, and cost no more.
+        if " (" not in "/".join(names):  # no name holds "/"
+            continue
+        by_plain = {
+            os.path.basename(record.file): record
+            for record in records
+            if record.file.rpartition(os.sep)[0] == folder
+        }
+        for plain, copies in drive_copies(names, by_plain).items():
+            # The newest copy; of copies as new as each other, the first in Drive's order.
+            mtime, newest = max(
+                ((_mtime(path), path) for path in (os.path.join(folder, c) for c in copies)),
+                key=lambda pair: pair[0],
+            )
             record = by_plain[plain]
             if mtime > _mtime(record.file):
-                yield record, path
+                found.append(StaleModule(record.name, Path(record.file), "newer copy", newest))
+    return found
 
 
-def _compare(record: ModuleRecord) -> StaleModule | None:
-    """How the module's file differs from what was loaded, or None when it does not."""
-    try:
-        digest = hash_file(record.file, limit=MAX_MODULE_BYTES)
-    except (FileNotFoundError, NotADirectoryError):
+def _unreadable(record: ModuleRecord, exc: OSError) -> StaleModule:
+    """The entry for a module whose file could not be read: "deleted" or "unreadable"."""
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
         return StaleModule(
             record.name,
             Path(record.file),
             "deleted",
             "the file is gone; the notebook still runs the code it imported",
         )
-    except OSError as exc:
-        detail = (
-            "Google Drive's connection was lost (Transport endpoint is not connected): "
-            "colab_bootstrap.reset(remount=True) reconnects and reloads it"
-            if connection_lost(exc)
-            else describe(exc)
-        )
-        return StaleModule(record.name, Path(record.file), "unreadable", detail)
-    if digest == record.digest:
-        return None
+    detail = (
+        "Google Drive's connection was lost (Transport endpoint is not connected): "
+        "colab_bootstrap.reset(remount=True) reconnects and reloads it"
+        if connection_lost(exc)
+        else describe(exc)
+    )
+    return StaleModule(record.name, Path(record.file), "unreadable", detail)
+
+
+def _changed(record: ModuleRecord) -> StaleModule:
     since = "since setup() ran" if record.at_setup else "since it was imported"
     return StaleModule(
         record.name,
@@ -119,13 +121,20 @@ def stale() -> list[StaleModule]:
     the folders ``setup()`` set up in this process (through the link, the real path or another
     spelling of it) are looked at.
     """
+    # Every module file on every call: the loop does no more than read_within() and the
+    # hash the import hook recorded (hash_file's two steps, written out).
+    records = [record for _module, record in current_records()]
     found: list[StaleModule] = []
-    folders: dict[str, list[ModuleRecord]] = {}
-    for _module, record in current_records():
-        folders.setdefault(record.file.rpartition(os.sep)[0], []).append(record)
-        difference = _compare(record)
-        if difference is not None:
-            found.append(difference)
-    for record, copy in _newer_copies(folders):
-        found.append(StaleModule(record.name, Path(record.file), "newer copy", copy))
+    for record in records:
+        try:
+            data = read_within(record.file, MAX_MODULE_BYTES)
+        except OSError as exc:
+            found.append(_unreadable(record, exc))
+            continue
+        if data is None:
+            found.append(_unreadable(record, too_large(record.file, MAX_MODULE_BYTES)))
+        elif source_hash(data) != record.digest:
+            found.append(_changed(record))
+    folders = dict.fromkeys([record.file.rpartition(os.sep)[0] for record in records])
+    found += _newer_copies(folders, records)
     return found
