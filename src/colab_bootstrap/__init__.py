@@ -4,7 +4,8 @@
 >>> colab_bootstrap.setup("fastai_course2")  # doctest: +SKIP
 
 Importing the package loads nothing but the version and the exception classes: every other
-public name is imported on first use, so ``import colab_bootstrap`` stays almost free.
+public name is imported on first use (``doctor()``'s module on its first call, once the GPU
+probes run), so ``import colab_bootstrap`` stays almost free.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from ._version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import os
+
     from ._accelerator import Gpu
     from ._dedupe import DedupePlan, dedupe
-    from ._doctor import Check, Report, doctor
+    from ._doctor import Check, Report
     from ._gpu import gpus
     from ._project import Project
     from ._requirements import RequirementsReport, requirements_report
@@ -91,7 +94,6 @@ _LAZY = {
     "UpdateStatus": "_update",
     "check_update": "_update",
     "dedupe": "_dedupe",
-    "doctor": "_doctor",
     "gpus": "_gpu",
     "register_snippets": "_snippets",
     "requirements_report": "_requirements",
@@ -100,6 +102,56 @@ _LAZY = {
     "snippets": "_snippets",
     "stale": "_stale",
 }
+
+
+def doctor(
+    project: str | None = None,
+    *,
+    drive_dir: str | os.PathLike[str] | None = None,
+    mountpoint: str | os.PathLike[str] | None = None,
+    content_dir: str | os.PathLike[str] | None = None,
+    network: bool = True,
+) -> Report:
+    """Diagnose the runtime, Drive and the project; change nothing; never raise for a finding.
+
+    Looks where the last ``setup()`` of this process looked, unless told otherwise.
+
+    Args:
+        project: folder relative to My Drive; default the project set up last in this process.
+        drive_dir: the My Drive folder; default what ``setup()`` used (found as it finds it).
+        mountpoint: where Colab mounts Drive; default what ``setup()`` used, else
+            ``/content/drive``.
+        content_dir: where ``setup()`` makes the link; default what ``setup()`` used.
+        network: allow the update check (a short HTTP request); False skips it.
+
+    Returns:
+        A ``Report``: ``print(report)``, or let the notebook show it as a table. Whatever the
+        project holds (special files, deep or huge files, odd names) is a finding or a file
+        skipped with its reason; a walk or a read cut short by a limit is a warning that says
+        so, never "ok".
+
+    Raises:
+        ValueError: ``drive_dir``, ``mountpoint`` or ``content_dir`` is not a folder path (not
+            a str or os.PathLike, or it holds a NUL character). Nothing else: every problem
+            found is a check in the report.
+    """
+    # Defined here, not in ._doctor, so that the GPU probes start before anything heavy is
+    # imported: nvidia-smi answers while ._doctor loads and the project is walked, and the
+    # doctor's GPU check collects that run. The options are checked first (nothing starts for
+    # a call that raises); ._session and ._probe import only light standard-library modules.
+    from ._session import SESSION  # noqa: PLC0415
+
+    SESSION.location(drive_dir, mountpoint, content_dir)
+    SESSION.start_probes()
+    from ._doctor import doctor as run  # noqa: PLC0415
+
+    return run(
+        project,
+        drive_dir=drive_dir,
+        mountpoint=mountpoint,
+        content_dir=content_dir,
+        network=network,
+    )
 
 
 def __getattr__(name: str) -> object:

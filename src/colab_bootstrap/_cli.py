@@ -149,7 +149,7 @@ def _location(args: argparse.Namespace) -> _Location:
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
-    from ._doctor import doctor  # noqa: PLC0415 - keep --version instant
+    from . import doctor  # noqa: PLC0415 - the public one starts the GPU probes first
 
     report = doctor(args.project, **_location(args), network=not args.offline)
     if args.json:

@@ -34,7 +34,14 @@ from ._render import html_table
 from ._requirements import RequirementsReport, requirements_report
 from ._session import SESSION, Location
 from ._stale import StaleModule, stale
-from ._update import InstallOrigin, UpdateStatus, check_update, install_origin, restart_needed
+from ._update import (
+    InstallOrigin,
+    UpdateStatus,
+    check_update,
+    install_origin,
+    kept,
+    restart_needed,
+)
 from ._version import __version__
 from ._winpaths import PathLint, windows_paths
 
@@ -277,12 +284,23 @@ class Facts:
 
 
 def _package_version(name: str) -> str | None:
+    """``importlib.metadata.version(name)``, its metadata parsed once while it stays the same."""
     from importlib import metadata  # noqa: PLC0415 - only the doctor needs it
 
     try:
-        return metadata.version(name)
+        dist = metadata.distribution(name)  # the search itself is cheap: importlib caches it
     except metadata.PackageNotFoundError:
         return None
+    folder = getattr(dist, "_path", None)  # a PathDistribution's metadata folder
+    if not isinstance(folder, os.PathLike):
+        return dist.version
+
+    def read(paths: list[str | None]) -> str:
+        where = os.fspath(folder)
+        paths += [where, os.path.join(where, "METADATA"), os.path.join(where, "PKG-INFO")]
+        return dist.version
+
+    return kept(f"version of {name}", os.fspath(folder), read)
 
 
 def _environment(colab: bool, in_ipython: bool) -> dict[str, str]:
@@ -309,9 +327,21 @@ def _link_state(link: Path, folder: Path) -> tuple[LinkState, str]:
 
 
 def _top_level_modules(scan: _scan.Scan) -> list[str]:
-    files = set(scan.files)
-    names = {f[:-3] for f in files if "/" not in f and f.endswith(".py")}
-    names |= {d for d in scan.dirs if "/" not in d and f"{d}/__init__.py" in files}
+    """What ``import`` finds in the project folder: its ``.py`` files and package folders.
+
+    The walk is breadth-first, so the files directly in the folder and those one level down
+    (a package's ``__init__.py``) come first: the rest of the walk is not looked at.
+    """
+    names: set[str] = set()
+    for file in scan.files:
+        folder, slash, rest = file.partition("/")
+        if not slash:
+            if file.endswith(".py"):
+                names.add(file[:-3])
+        elif "/" in rest:
+            break  # two levels down: no file further on is nearer the top
+        elif rest == "__init__.py":
+            names.add(folder)  # only a folder is listed, so ``folder`` is one
     return sorted(n for n in names if n.isidentifier())
 
 
@@ -470,7 +500,6 @@ def gather(
         "restart": _attempt(
             lambda: None if isinstance(origin, Failed) else restart_needed(origin=origin)
         ),
-        "gpu": _attempt(_gpu.check),
         "location": location or SESSION.location(),
         "notebook": bool(SESSION.projects) or shell is not None,
         "in_ipython": shell is not None,
@@ -499,6 +528,8 @@ def gather(
         project = current.project.name
     _where_project(facts, project)
     _read_project(facts, network)
+    # Last: probes that doctor() started before its imports answer while the project is read.
+    facts["gpu"] = _attempt(_gpu.check)
     return Facts(**facts)
 
 
@@ -979,23 +1010,10 @@ def doctor(
     content_dir: str | os.PathLike[str] | None = None,
     network: bool = True,
 ) -> Report:
-    """Diagnose the runtime, Drive and the project; change nothing; never raise for a finding.
+    """``colab_bootstrap.doctor()`` (its docstring tells all), without starting the GPU probes.
 
-    Looks where the last ``setup()`` of this process looked, unless told otherwise.
-
-    Args:
-        project: folder relative to My Drive; default the project set up last in this process.
-        drive_dir: the My Drive folder; default what ``setup()`` used (found as it finds it).
-        mountpoint: where Colab mounts Drive; default what ``setup()`` used, else
-            ``/content/drive``.
-        content_dir: where ``setup()`` makes the link; default what ``setup()`` used.
-        network: allow the update check (a short HTTP request); False skips it.
-
-    Returns:
-        A ``Report``: ``print(report)``, or let the notebook show it as a table. Whatever the
-        project holds (special files, deep or huge files, odd names) is a finding or a file
-        skipped with its reason; a walk or a read cut short by a limit is a warning that says
-        so, never "ok".
+    The public ``doctor()`` starts them before importing this module, then calls this; here,
+    the GPU check collects them, or runs them if nobody started them (the command line).
 
     Raises:
         ValueError: ``drive_dir``, ``mountpoint`` or ``content_dir`` is not a folder path (not

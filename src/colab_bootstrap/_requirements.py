@@ -880,7 +880,10 @@ def _quietly(read: Callable[[], T], default: T) -> T:
 
 
 def find_distributions(
-    names: Iterable[str], path: Sequence[str] | None = None
+    names: Iterable[str],
+    path: Sequence[str] | None = None,
+    *,
+    read: list[str | None] | None = None,
 ) -> dict[str, importlib.metadata.Distribution]:
     """The installed distribution of each name (normalized), the first one on ``path``.
 
@@ -889,29 +892,24 @@ def find_distributions(
     reading the metadata of every distribution on ``path``. Names not installed are absent, and
     so are distributions whose metadata cannot be read; entries of ``path`` that are no folder
     (or no text) are passed over, as imports pass them over.
+
+    Args:
+        names: the distribution names, in any spelling pip accepts.
+        path: the folders to look in; default ``sys.path``.
+        read: given, every path the answer depends on is appended to it: each entry of
+            ``path`` (its listing), each metadata folder looked at and the files in it that are
+            read (``_METADATA_FILES``). A None appended: the metadata of every distribution on
+            ``path`` was read, too much to list.
     """
     wanted = {_canonical(name) for name in names}
     given: list[object] = list(sys.path if path is None else path)
     entries = [entry for entry in given if isinstance(entry, str)]  # imports skip the others
     found: dict[str, importlib.metadata.Distribution] = {}
+    looked_at: list[str | None] = [] if read is None else read
     for entry in entries:
-        try:
-            with os.scandir(entry or ".") as listing:
-                candidates = [item.name for item in listing]
-        except (OSError, ValueError):
-            continue  # a zip file, a missing folder, a NUL in the name
-        for file_name in sorted(candidates):
-            stem, _, suffix = file_name.rpartition(".")
-            if suffix not in ("dist-info", "egg-info"):
-                continue
-            guess = _canonical(stem.split("-", 1)[0])
-            if guess in wanted and guess not in found:
-                candidate = importlib.metadata.Distribution.at(
-                    os.path.join(entry or ".", file_name)
-                )
-                if _dist_name(candidate) == guess:
-                    found[guess] = candidate
+        _find_by_file_name(entry or ".", wanted, found, looked_at)
     if wanted - found.keys():
+        looked_at.append(None)
         readable = [entry for entry in entries if "\x00" not in entry]
         unreadable: list[importlib.metadata.Distribution] = []
         everything = _quietly(
@@ -922,6 +920,38 @@ def find_distributions(
             if name in wanted and name not in found:
                 found[name] = dist
     return found
+
+
+def _find_by_file_name(
+    folder: str,
+    wanted: set[str],
+    found: dict[str, importlib.metadata.Distribution],
+    read: list[str | None],
+) -> None:
+    """Add to ``found`` the wanted distributions in ``folder`` named so by their metadata."""
+    read.append(folder)
+    try:
+        with os.scandir(folder) as listing:
+            candidates = [item.name for item in listing]
+    except (OSError, ValueError):
+        return  # a zip file, a missing folder, a NUL in the name
+    for file_name in sorted(candidates):
+        stem, _, suffix = file_name.rpartition(".")
+        if suffix not in ("dist-info", "egg-info"):
+            continue
+        guess = _canonical(stem.split("-", 1)[0])
+        if guess in wanted and guess not in found:
+            where = os.path.join(folder, file_name)
+            read += [where, *(os.path.join(where, name) for name in _METADATA_FILES)]
+            candidate = importlib.metadata.Distribution.at(where)
+            if _dist_name(candidate) == guess:
+                found[guess] = candidate
+
+
+#: The files of a metadata folder read for a name, a version or an install origin: the metadata
+#: (``METADATA`` in a ``.dist-info``, ``PKG-INFO`` in an ``.egg-info``) and pip's record of
+#: where it installed from (``direct_url.json``, PEP 610).
+_METADATA_FILES = ("METADATA", "PKG-INFO", "direct_url.json")
 
 
 def _dist_name(dist: importlib.metadata.Distribution) -> str | None:

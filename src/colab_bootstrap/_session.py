@@ -359,6 +359,10 @@ class Session:
         self.bytecode_dir: str | None = None
         self.gpu: GpuCheck | None = None
         self.probes: Probes | None = None
+        #: Answers read from installed metadata (where colab_bootstrap was installed from, a
+        #: package's version), by kind: the question, the files and folders read, their state
+        #: then, and the answer. Read again once any of them changes (``_update.kept``).
+        self.installed: dict[str, tuple[object, tuple[str, ...], tuple[object, ...], object]] = {}
         #: A reset() is under way (a project module calling reset() must not recurse).
         self.resetting = False
         #: Module name -> why a project folder could not be read while importing it (a dead
@@ -375,6 +379,19 @@ class Session:
             self.projects.pop(key, None)
             self.projects[key] = record
             self.reruns[rerun_key] = record.project
+
+    def start_probes(self) -> None:
+        """Start nvidia-smi and GPUtil, unless this process has their answer or has them running.
+
+        For the first GPU check to collect (``_gpu.check``): ``setup()`` and ``doctor()`` start
+        them before their heavy imports, so nvidia-smi answers meanwhile. Needs only ``_probe``,
+        which imports the light modules of the standard library.
+        """
+        with self.lock:
+            if self.gpu is None and self.probes is None:
+                from . import _probe  # noqa: PLC0415 - light, but not needed by every caller
+
+                self.probes = _probe.Probes(_probe.DEFAULT_TIMEOUT)
 
     def current(self) -> SetupRecord | None:
         """The project set up last in this process, if any."""

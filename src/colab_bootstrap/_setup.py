@@ -17,7 +17,7 @@ import stat
 import sys
 import warnings
 
-from . import _ipython, _probe
+from . import _ipython
 from ._errors import ColabBootstrapWarning, LinkConflictError
 from ._session import (
     GPU_POLICIES,
@@ -42,13 +42,6 @@ if TYPE_CHECKING:  # the heavy modules are imported inside setup(), once the pro
     from ._session import GpuPolicy
 
 __all__ = ["setup"]
-
-
-def _start_probes() -> None:
-    """Start nvidia-smi and GPUtil now, unless this process has their answer or has them running."""
-    with SESSION.lock:
-        if SESSION.gpu is None and SESSION.probes is None:
-            SESSION.probes = _probe.Probes(_probe.DEFAULT_TIMEOUT)
 
 
 def _repeat(
@@ -398,7 +391,7 @@ def setup(  # noqa: PLR0913 - the signature is the product's contract
             return repeated
     timeout = _timeout(mount_timeout)
     if gpu != "ignore":
-        _start_probes()  # first of all: nvidia-smi answers while the rest loads and Drive mounts
+        SESSION.start_probes()  # first: nvidia-smi answers while the rest loads and Drive mounts
     from pathlib import PurePosixPath  # noqa: PLC0415 - after the probes started
 
     from . import _colab, _gpu, _locate  # noqa: PLC0415

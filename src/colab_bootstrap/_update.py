@@ -23,16 +23,19 @@ import contextlib
 import json
 import os
 import re
+import sys
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from ._redact import MASK, clip, credentials, url_secrets
 from ._render import Rendered
 from ._requirements import dist_version, find_distributions
+from ._session import SESSION
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -49,6 +52,7 @@ __all__ = [
     "UpdateStatus",
     "check_update",
     "install_origin",
+    "kept",
     "restart_needed",
 ]
 
@@ -130,13 +134,81 @@ class UpdateStatus(Rendered):
         return [*rows, ("fix", self.fix)] if self.fix else rows
 
 
+# ---------------------------------------------------------------------------------------------
+# Installed metadata, read once while it stays the same
+# ---------------------------------------------------------------------------------------------
+
+#: A file or folder changed less than this long (ns) before it was read keeps nothing: file
+#: times move in ticks (a few ms on Linux, 2 s on FAT), so a second change within the same
+#: tick could leave every time as it was.
+_SETTLE_NS = 2_000_000_000
+
+T = TypeVar("T")
+
+
+def _state(paths: Sequence[str], *, settled_before: int | None = None) -> tuple[object, ...] | None:
+    """Each path's device, inode, size and times (None where it cannot be stat'ed).
+
+    With ``settled_before`` (``time.time_ns()``), None when one of them changed after
+    ``settled_before`` less ``_SETTLE_NS``, or shows no times at all: its state could not tell
+    a later change.
+    """
+    states: list[object] = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except (OSError, ValueError):  # gone, unreadable, a NUL in the name
+            states.append(None)
+            continue
+        times = (info.st_mtime_ns, info.st_ctime_ns)
+        if settled_before is not None and (
+            max(times) >= settled_before - _SETTLE_NS or min(times) <= 0
+        ):
+            return None
+        states.append((info.st_dev, info.st_ino, info.st_size, *times))
+    return tuple(states)
+
+
+def kept(kind: str, question: object, read: Callable[[list[str | None]], T]) -> T:
+    """``read(paths)``'s answer, kept in the session record until what it was read from changes.
+
+    ``read`` appends to ``paths`` every file and folder the answer depends on (the folders for
+    their listings), or a None when it cannot tell. The answer kept for ``kind`` is given again,
+    unread, while ``question`` is the same and each of those paths has the same device, inode,
+    size and times (a file rewritten in place, a folder reinstalled by pip: read again). None
+    in ``paths``, or a path changed just before the read (``_SETTLE_NS``): nothing is kept.
+    Whatever ``read`` raises is raised, and nothing is kept.
+    """
+    record = SESSION.installed.get(kind)
+    if record is not None and record[0] == question and _state(record[1]) == record[2]:
+        return cast("T", record[3])
+    started = time.time_ns()
+    paths: list[str | None] = []
+    answer = read(paths)
+    watched = tuple(path for path in paths if path is not None)
+    if len(watched) == len(paths):
+        state = _state(watched, settled_before=started)
+        if state is not None:
+            SESSION.installed[kind] = (question, watched, state, answer)
+    return answer
+
+
 def install_origin(*, path: Sequence[str] | None = None) -> InstallOrigin:
     """Where the installed colab_bootstrap came from, read from its ``direct_url.json``.
+
+    Read once while the folders on ``path`` list the same entries and its metadata files are
+    unchanged (a reinstall is read again): see ``kept``.
 
     Args:
         path: where to look for the installed distribution; default ``sys.path``.
     """
-    dist = find_distributions([DIST_NAME], path).get(DIST_NAME)
+    given: list[object] = list(sys.path if path is None else path)
+    entries = tuple(entry for entry in given if isinstance(entry, str))  # as imports do
+    return kept("install origin", entries, lambda read: _read_origin(entries, read))
+
+
+def _read_origin(entries: Sequence[str], read: list[str | None]) -> InstallOrigin:
+    dist = find_distributions([DIST_NAME], entries, read=read).get(DIST_NAME)
     if dist is None:
         return InstallOrigin("not installed")
     version = dist_version(dist)
