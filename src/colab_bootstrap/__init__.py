@@ -139,19 +139,16 @@ def doctor(
     # imported: nvidia-smi answers while ._doctor loads and the project is walked, and the
     # doctor's GPU check collects that run. The options are checked first (nothing starts for
     # a call that raises); ._session and ._probe import only light standard-library modules.
+    import time  # noqa: PLC0415
+
     from ._session import SESSION  # noqa: PLC0415
 
-    SESSION.location(drive_dir, mountpoint, content_dir)
+    started = time.perf_counter()
+    location = SESSION.location(drive_dir, mountpoint, content_dir)
     SESSION.start_probes()
-    from ._doctor import doctor as run  # noqa: PLC0415
+    from . import _doctor  # noqa: PLC0415
 
-    return run(
-        project,
-        drive_dir=drive_dir,
-        mountpoint=mountpoint,
-        content_dir=content_dir,
-        network=network,
-    )
+    return _doctor.run(project, location=location, network=network, started=started)
 
 
 def __getattr__(name: str) -> object:

@@ -48,7 +48,7 @@ from ._winpaths import PathLint, windows_paths
 if TYPE_CHECKING:
     from ._ipython import AutoreloadState
 
-__all__ = ["CHECKS", "Check", "Facts", "Report", "doctor", "gather", "run_checks"]
+__all__ = ["CHECKS", "Check", "Facts", "Report", "gather", "run", "run_checks"]
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -1002,26 +1002,13 @@ def _redactions(facts: Facts) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(set(pairs), key=lambda pair: (-len(pair[0]), pair)))
 
 
-def doctor(
-    project: str | None = None,
-    *,
-    drive_dir: str | os.PathLike[str] | None = None,
-    mountpoint: str | os.PathLike[str] | None = None,
-    content_dir: str | os.PathLike[str] | None = None,
-    network: bool = True,
-) -> Report:
-    """``colab_bootstrap.doctor()`` (its docstring tells all), without starting the GPU probes.
+def run(project: str | None, *, location: Location, network: bool, started: float) -> Report:
+    """The work of ``colab_bootstrap.doctor()``, whose docstring tells all.
 
-    The public ``doctor()`` starts them before importing this module, then calls this; here,
-    the GPU check collects them, or runs them if nobody started them (the command line).
-
-    Raises:
-        ValueError: ``drive_dir``, ``mountpoint`` or ``content_dir`` is not a folder path (not
-            a str or os.PathLike, or it holds a NUL character). Nothing else: every problem
-            found is a check in the report.
+    That function checked the options, started the GPU probes (the GPU check collects them) and
+    noted when it ``started`` (``time.perf_counter()``). Raises nothing: every problem found is
+    a check in the report.
     """
-    started = time.perf_counter()
-    location = SESSION.location(drive_dir, mountpoint, content_dir)
     facts = gather(project, location=location, network=network)
     return Report(
         run_checks(facts),
