@@ -83,10 +83,11 @@ def offline_env(wheels: Path, venv: Path) -> dict[str, str]:
     return env
 
 
-def fill_wheels(wheels: Path, python: str) -> None:
+def fill_wheels(wheels: Path, python: Path) -> None:
     """Download the pins and GPUtil into ``wheels`` once (the only step that needs a network).
 
-    ``python`` is the Colab-like interpreter, so the wheels match its version and platform.
+    ``python`` is the new venv's interpreter (its pip comes from ``ensurepip``), so the wheels
+    match its version and platform.
     """
     wanted = sorted((*colab_pins(), GPUTIL))
     done = wheels / "requirements.txt"
@@ -95,7 +96,7 @@ def fill_wheels(wheels: Path, python: str) -> None:
     wheels.mkdir(parents=True, exist_ok=True)
     # GPUtil has only an sdist on PyPI: Colab builds it on install, and so does the row.
     subprocess.run(
-        [python, "-m", "pip", "download", "-q", "-d", str(wheels), *wanted],
+        [str(python), "-m", "pip", "download", "-q", "-d", str(wheels), *wanted],
         check=True,
         timeout=900,
     )
@@ -103,11 +104,16 @@ def fill_wheels(wheels: Path, python: str) -> None:
 
 
 def make_venv(where: Path, python: str, wheels: Path) -> Path:
-    """A fresh venv at ``where`` with Colab's pins from ``wheels``; return its interpreter."""
+    """A fresh venv at ``where`` with Colab's pins from ``wheels``; return its interpreter.
+
+    ``python`` may itself be a venv's (nox's, which has no pip): the new venv gets pip from
+    ``ensurepip``, fills the wheel folder if needed, then installs the pins from it offline.
+    """
     if where.exists():
         shutil.rmtree(where)
     subprocess.run([python, "-m", "venv", str(where)], check=True, timeout=300)
     venv_python = where / "bin" / "python"
+    fill_wheels(wheels, venv_python)
     env = offline_env(wheels, where)
     pins = colab_pins()
     pip = next(p for p in pins if p.startswith("pip=="))
@@ -232,7 +238,6 @@ def main() -> int:
         raise SystemExit(f"no python{COLAB_PYTHON} on PATH")
     build = ROOT / "build"
     wheels = build / "bench-wheels"
-    fill_wheels(wheels, python)
     venv = make_venv(build / "bench-colab", python, wheels).parent.parent
     for row in install_rows(venv, wheels, head_url(), 3):
         print(row)

@@ -1025,17 +1025,16 @@ def run_in_colab_venv(
             f"no python{colab_venv.COLAB_PYTHON} on PATH: pass --python, or --here to run in "
             "this interpreter"
         )
-    colab_venv.fill_wheels(args.wheels, python)
-    venv = args.venv.resolve()
-    venv_python = colab_venv.make_venv(venv, python, args.wheels)
+    venv, wheels = args.venv.resolve(), args.wheels.resolve()
+    venv_python = colab_venv.make_venv(venv, python, wheels)
     url = colab_venv.head_url()
     per_round = [
-        [Row(**d) for d in colab_venv.install_rows(venv, args.wheels, url, repeat)]
+        [Row(**d) for d in colab_venv.install_rows(venv, wheels, url, repeat)]
         for _ in range(rounds if "install" in selected else 0)
     ]
     results = summarise(per_round)
     if "install" not in selected:  # the other benches still need the package, installed alike
-        colab_venv.install_cell(venv, args.wheels, url)
+        colab_venv.install_cell(venv, wheels, url)
     others = [name for name in selected if name != "install"]
     if others:
         with tempfile.TemporaryDirectory(prefix="colab_bootstrap-bench-json-") as tmp:

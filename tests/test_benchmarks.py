@@ -57,6 +57,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # 14 s: run once, by the e2e session, not by each interpreter's session
 def test_benchmark_script_runs_in_quick_mode(tmp_path: Path) -> None:
     """`--quick` prints every row with median, spread and rounds, and writes every round's JSON."""
     out = tmp_path / "rows.json"
