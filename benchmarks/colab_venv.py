@@ -44,7 +44,7 @@ class RowData(TypedDict):
 
 #: Where the first run's own time goes (measured on the development machine, 2026-12-02).
 FIRST_RUN_COST = (
-    "Ours is GPUtil's install (~0.8 s, the baseline) plus ~0.45 s of our own: pip's git clone "
+    "Ours is GPUtil's install (~0.8 s, the baseline) plus ~0.5 s of our own: pip's git clone "
     "and checkout (~0.17 s), three build-hook processes (~0.15 s: ~0.03 s each is pip's hook "
     "runner starting Python, ~0.06 s in all is our backend reading pyproject.toml and zipping "
     "the wheel), byte-compiling our 32 modules on install (~0.09 s) and pip's work for a second "
