@@ -498,6 +498,11 @@ def _request(url: str, where: str, timeout: float) -> _Answer | str:
     lookup (``getaddrinfo``) cannot be cut short: the thread then ends when the system's
     resolver gives up, having nothing to return to.
     """
+    # Imported before the clock starts (the worker finds it loaded): the first check of a
+    # process spent the import (about 0.1 s in Colab's venv, more under load) inside the
+    # deadline, and a late answer was then blamed on the server.
+    import requests.adapters  # noqa: F401, PLC0415 - heavy import, only the check needs it
+
     watch = _Watch()
     result: list[_Answer | str | Exception] = []
     done = threading.Event()
