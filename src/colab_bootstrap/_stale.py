@@ -11,14 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.util import source_hash
 from pathlib import Path
 from typing import Literal
 
 from ._copies import drive_copies
 from ._errors import connection_lost, describe
-from ._files import read_within, too_large
-from ._importhook import current_records
+from ._importhook import current_records, hash_file
 from ._session import ModuleRecord
 
 __all__ = ["StaleModule", "StaleReason", "stale"]
@@ -121,19 +119,15 @@ def stale() -> list[StaleModule]:
     the folders ``setup()`` set up in this process (through the link, the real path or another
     spelling of it) are looked at.
     """
-    # Every module file on every call: the loop does no more than read_within() and the
-    # hash the import hook recorded (hash_file's two steps, written out).
     records = [record for _module, record in current_records()]
     found: list[StaleModule] = []
     for record in records:
         try:
-            data = read_within(record.file, MAX_MODULE_BYTES)
+            digest = hash_file(record.file, limit=MAX_MODULE_BYTES)
         except OSError as exc:
             found.append(_unreadable(record, exc))
             continue
-        if data is None:
-            found.append(_unreadable(record, too_large(record.file, MAX_MODULE_BYTES)))
-        elif source_hash(data) != record.digest:
+        if digest != record.digest:
             found.append(_changed(record))
     folders = dict.fromkeys([record.file.rpartition(os.sep)[0] for record in records])
     found += _newer_copies(folders, records)
