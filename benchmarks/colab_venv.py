@@ -19,7 +19,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import TypedDict
@@ -55,16 +54,21 @@ FIRST_RUN_COST = (
 )
 
 
+def _literal(file: Path, name: str) -> object:
+    """The value of the module-level ``name = <literal>`` in ``file``, read with ``ast``."""
+    for node in ast.parse(file.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise SystemExit(f"{file.relative_to(ROOT)} has no {name}")
+
+
 def colab_pins() -> tuple[str, ...]:
     """noxfile.py's COLAB_PINS."""
-    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "COLAB_PINS" for t in node.targets
-        ):
-            pins: tuple[str, ...] = ast.literal_eval(node.value)
-            return pins
-    raise SystemExit("noxfile.py has no COLAB_PINS")
+    pins = _literal(ROOT / "noxfile.py", "COLAB_PINS")
+    assert isinstance(pins, tuple)
+    return pins
 
 
 def offline_env(wheels: Path, venv: Path) -> dict[str, str]:
@@ -128,13 +132,10 @@ def make_venv(where: Path, python: str, wheels: Path) -> Path:
 
 
 def install_line(url: str) -> str:
-    """The README's install line as the shell runs it (without IPython's ``!``)."""
-    sys.path.insert(0, str(ROOT / "src"))
-    try:
-        from colab_bootstrap._snippets import INSTALL_LINE  # noqa: PLC0415
-    finally:
-        sys.path.remove(str(ROOT / "src"))
-    return INSTALL_LINE.format(url=url).removeprefix("!")
+    """The README's install line (``_snippets.INSTALL_LINE``) as the shell runs it, no ``!``."""
+    line = _literal(ROOT / "src" / "colab_bootstrap" / "_snippets.py", "INSTALL_LINE")
+    assert isinstance(line, str)
+    return line.format(url=url).removeprefix("!")
 
 
 def head_url() -> str:
@@ -229,20 +230,3 @@ def install_rows(venv: Path, wheels: Path, url: str, repeat: int) -> list[RowDat
             why="",
         ),
     ]
-
-
-def main() -> int:
-    """Build the venv and print one round of the install rows (a quick look by hand)."""
-    python = shutil.which(f"python{COLAB_PYTHON}")
-    if python is None:
-        raise SystemExit(f"no python{COLAB_PYTHON} on PATH")
-    build = ROOT / "build"
-    wheels = build / "bench-wheels"
-    venv = make_venv(build / "bench-colab", python, wheels).parent.parent
-    for row in install_rows(venv, wheels, head_url(), 3):
-        print(row)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
