@@ -142,6 +142,94 @@ def _no_drivefs_left() -> Iterator[None]:
         drivefs.stop(_ROOTS, everything=True)
 
 
+#: Names a test run may add to a watched folder: caches of Python, pytest, hypothesis, coverage
+#: and the build folder (``nox`` sessions), all ignored by git.
+_RUN_LEFTOVERS = frozenset(
+    {"__pycache__", ".pytest_cache", ".hypothesis", "build", ".coverage", ".mypy_cache"}
+)
+
+
+def watched_folders() -> tuple[str, ...]:
+    """Folders outside every temporary folder where a forgotten path argument would write.
+
+    What ``setup()`` and friends touch by default: ``/content`` (the link) and
+    ``/content/drive`` (the mount point), ``/var/colab`` (Colab's marker), ``~/.cache``
+    (byte-code with ``XDG_CACHE_HOME`` unset), the home and config folders, the file-system
+    root (a ``/content`` made from nothing shows there), and the repository (a relative path
+    resolved in the current folder).
+    """
+    home = os.path.expanduser("~")
+    repo = str(TESTS.parent)
+    return (
+        "/",
+        "/content",
+        "/content/drive",
+        "/var/colab",
+        "/mnt",
+        home,
+        os.path.join(home, ".cache"),
+        os.path.join(home, ".config"),
+        repo,
+        os.path.join(repo, "tests"),
+        os.path.join(repo, "src"),
+        os.path.join(repo, "src", "colab_bootstrap"),
+        os.getcwd(),
+    )
+
+
+def listings(folders: tuple[str, ...]) -> dict[str, frozenset[str] | None]:
+    """Each folder's names, or None where it does not exist (or cannot be listed)."""
+    return {folder: _names(folder) for folder in folders}
+
+
+def _names(folder: str) -> frozenset[str] | None:
+    try:
+        return frozenset(os.listdir(folder))
+    except OSError:
+        return None
+
+
+def made_since(before: dict[str, frozenset[str] | None]) -> list[str]:
+    """What appeared in the watched folders since ``before``: a folder, or names in one."""
+    made = []
+    for folder, now in listings(tuple(before)).items():
+        if now is None:
+            continue
+        was = before[folder]
+        if was is None:
+            made.append(folder + os.sep)
+            continue
+        made.extend(
+            os.path.join(folder, name)
+            for name in sorted(now - was)
+            if name not in _RUN_LEFTOVERS and not name.startswith(".coverage.")
+        )
+    return sorted(set(made))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_made_outside_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fail the run if anything appeared outside its temporary folders (a real /content...).
+
+    Every test passes its paths (``content_dir``, ``drive_dir``, ``mountpoint``,
+    ``XDG_CACHE_HOME``) into ``tmp_path``; one that forgets would write to the machine. The
+    watched folders are listed before the first test and after the last one.
+    """
+    before = listings(watched_folders())
+    # IPython keeps its profile and history in ~/.ipython: every shell of the run (in this
+    # process, in subprocesses, in Jupyter kernels) gets one in the run's temporary folder.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IPYTHONDIR", str(tmp_path_factory.mktemp("ipython")))
+        yield
+    made = made_since(before)
+    if made:
+        pytest.fail(
+            "the test run made these outside its temporary folders (a test that forgot to "
+            f"pass a path?): {', '.join(made)}",
+            pytrace=False,
+        )
+
+
 #: A fixed modification time (2023-11-14) for files whose age matters to a test.
 T0 = 1_700_000_000 * 10**9
 
