@@ -320,7 +320,7 @@ def _environment(colab: bool, in_ipython: bool) -> dict[str, str]:
 def _link_state(link: Path, folder: Path) -> tuple[LinkState, str]:
     if link.is_symlink():
         target = os.readlink(link)
-        if os.path.realpath(link) == os.path.realpath(folder):
+        if _locate.same_folder(link, folder):
             return "ours", target
         return "elsewhere", target
     return ("real", "") if link.exists() else ("missing", "")

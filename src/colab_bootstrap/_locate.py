@@ -472,6 +472,21 @@ def project_path(drive: Path, project: PurePosixPath) -> Path:
     )
 
 
+def same_folder(path: Path, other: Path) -> bool:
+    """``path`` and ``other`` are one folder: the same real path, or the same file on disk.
+
+    On a Drive mount, ``My Drive`` is another name for ``MyDrive`` (the old spelling), not a
+    symlink: ``realpath`` keeps the two spellings apart, the device and inode do not. A folder
+    that is missing, or on a dead mount (ENOTCONN), is no match.
+    """
+    if os.path.realpath(path) == os.path.realpath(other):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
 def link_path(
     content_dir: str | None, folder: Path, *, colab: bool, name: str | None = None
 ) -> Path | None:

@@ -189,10 +189,12 @@ def _link_plan(link: Path, target: Path, project: str) -> str:
             or folder is there (left untouched).
         OSError: the folder for links cannot be read.
     """
+    from ._locate import same_folder  # noqa: PLC0415 - imported once the probes run
+
     if link.is_symlink():
         current = os.readlink(link)
         real = os.path.realpath(link)
-        if current == str(target) or real == os.path.realpath(target):
+        if current == str(target) or same_folder(link, target):
             return "done"
         if _target_gone(link):
             return "replace"
