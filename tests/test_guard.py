@@ -52,7 +52,15 @@ def _inner_run(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
         "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
     }
     return subprocess.run(
-        [*PYTEST, "-p", "conftest", "--rootdir", str(work), "test_inner.py"],
+        # Its own --basetemp: two runs sharing pytest's folder race in each other's cleanup.
+        [
+            *PYTEST,
+            "-p",
+            "conftest",
+            f"--rootdir={work}",
+            f"--basetemp={tmp_path / 't'}",
+            "test_inner.py",
+        ],
         cwd=work,
         env=env,
         capture_output=True,
