@@ -1,0 +1,290 @@
+"""Mutation testing: mutmut over the modules that decide for the user, survivors re-checked.
+
+    python mutation/score.py                # mutmut run, re-check, the score table
+    python mutation/score.py --no-mutmut    # re-check and table from the last mutmut run
+    python mutation/score.py --json build/mutation.json
+
+``nox -s mutation`` runs this with mutmut 3.8.1 (pinned: the script reads its result files).
+The modules are pyproject's ``[tool.mutmut] only_mutate``: dedupe and Drive copies (the user's
+files), the import hook, reset, setup, locate and the Colab seam.
+
+Why a re-check. mutmut runs each mutant against the tests that reached the mutated function in
+mutmut's own process. Many of our tests reach the code in a child process (an IPython shell, the
+CLI, a fake Drive daemon's mount); mutmut's pass does not see those calls, so a mutant only a
+child-process test kills is reported "survived" or "no tests". Every such mutant is run again
+here in a fresh ``pytest`` whose children import the mutated copy too (``PYTHONPATH`` points at
+``mutants/src``) and inherit the mutant's name (``MUTANT_UNDER_TEST``): the tests that reached
+the function (those reaching the module when none did), now with their children mutated too,
+plus the test files ``mutation/set_aside.toml`` lists for the module under ``[children]``, whose
+tests reach it only in child processes.
+
+The score of a module is killed / (mutants - set aside). Set aside are the mutants
+``mutation/set_aside.toml`` names, each with its reason (equivalent: no test can tell; wording: a
+message's text changed where no decision reads it), and wording survivors found by rule: the
+mutant changes only string literals holding a space (prose), on a line that compares nothing.
+The target is 90% per module; the exit status is 1 when a module misses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the test group installs tomli there
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants"
+SET_ASIDE = Path(__file__).with_name("set_aside.toml")
+TARGET = 0.90
+#: mutmut's exit codes (mutmut.stats.status_by_exit_code) folded into what the score needs.
+KILLED_CODES = {1, 3, 36, 24, -24, 152, 255, 37}
+ALIVE_CODES = {0, 5, 33}
+#: A line that decides: a comparison, a membership test, a prefix or suffix check.
+_DECIDES = re.compile(r"==|!=|\bin\b|\bnot in\b|startswith|endswith|\bmatch\b|\bsearch\b")
+#: A whole debug-log call on one line: ``_log.info(__name__, "made %s", folder)``.
+_LOG_CALL = re.compile(r"\s*(_log\.(?:debug|info|warning)\()[^\n]*\)\s*$")
+_STRING = re.compile(r"""(?:[rbuRBU]{0,2})("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+
+
+@dataclass
+class Mutant:
+    """One mutant: where it lives, what mutmut said, and the verdict after the re-check."""
+
+    key: str
+    path: str  # the source file, relative to the project root
+    module: str
+    function: str
+    first: str  # mutmut's verdict: killed, survived, no tests, other
+    verdict: str = ""  # killed, killed on re-check, timeout on re-check, survived
+    set_aside: str = ""  # '', equivalent, wording, wording (rule)
+    why: str = ""
+    tests: tuple[str, ...] = ()  # what the re-check runs: test ids and test files
+    seconds: float = 0.0
+
+
+def _mutmut_config() -> dict[str, Any]:
+    config: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    return config
+
+
+def _load_mutants(config: dict[str, Any]) -> list[Mutant]:
+    found = []
+    for source in config["only_mutate"]:
+        meta = MUTANTS / f"{source}.meta"
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        for key, code in codes.items():
+            module, _, name = key.rpartition(".")
+            function = f"{module}.{name.rpartition('__mutmut_')[0]}"
+            if code in KILLED_CODES:
+                first = "killed"
+            elif code in ALIVE_CODES:
+                first = "survived" if code == 0 else "no tests"
+            else:
+                first = f"other ({code})"
+            found.append(Mutant(key, source, module.rpartition(".")[2], function, first))
+    return found
+
+
+def _diff(mutant: Mutant) -> str:
+    from mutmut.mutation.diff_apply import get_diff_for_mutant  # noqa: PLC0415
+
+    cwd = Path.cwd()
+    os.chdir(ROOT)  # mutmut resolves its files from the project root
+    try:
+        return str(get_diff_for_mutant(mutant.key, path=mutant.path))
+    finally:
+        os.chdir(cwd)
+
+
+def wording_by_rule(diff: str) -> bool:
+    """The mutant changes only prose string literals, on lines that compare nothing.
+
+    Or only the arguments of a one-line debug-log call (``_log.info(...)``): its text is shown
+    only when the user turns logging on, and nothing reads it back.
+    """
+    removed = [line[1:] for line in diff.splitlines() if line.startswith("-") and line[1:2] != "-"]
+    added = [line[1:] for line in diff.splitlines() if line.startswith("+") and line[1:2] != "+"]
+    if not removed or len(removed) != len(added):
+        return False
+    for old, new in zip(removed, added):
+        call = _LOG_CALL.match(old)
+        if call and new.strip().startswith(call.group(1)) and new.rstrip().endswith(")"):
+            continue
+        code = _STRING.sub('""', old)
+        if code != _STRING.sub('""', new) or _DECIDES.search(code):
+            return False
+        changed = set(_STRING.findall(old)) ^ set(_STRING.findall(new))
+        if not changed or not all(" " in text.strip("\"'").strip("X") for text in changed):
+            return False
+    return True
+
+
+def _tests_for(
+    mutant: Mutant, stats: dict[str, Any], children: dict[str, list[str]], extra: list[str]
+) -> tuple[str, ...]:
+    tests = stats["tests_by_mangled_function_name"]
+    hits = set(tests.get(mutant.function) or ())
+    if not hits:
+        prefix = f"colab_bootstrap.{mutant.module}."
+        hits = {
+            test for function, ids in tests.items() if function.startswith(prefix) for test in ids
+        }
+    files = {*children.get(mutant.module, ()), *extra}
+    hits = {test for test in hits if test.partition("::")[0] not in files}
+    return (*sorted(files), *sorted(hits))
+
+
+def _recheck(mutant: Mutant, pytest_args: list[str], timeout: float) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(MUTANTS / "src"),
+        "MUTANT_UNDER_TEST": mutant.key,
+    }
+    command = [sys.executable, "-m", "pytest", "-x", *pytest_args, *mutant.tests]
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(
+            command,
+            cwd=MUTANTS,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        mutant.verdict = "timeout on re-check"
+    else:
+        mutant.verdict = "survived" if result.returncode == 0 else "killed on re-check"
+        if result.returncode not in (0, 1):  # an error, not a failing test: say so
+            mutant.why = result.stdout.strip().splitlines()[-1:][0] if result.stdout else ""
+    mutant.seconds = time.perf_counter() - started
+
+
+def _score_table(mutants: list[Mutant]) -> tuple[list[str], bool]:
+    by_module: dict[str, list[Mutant]] = defaultdict(list)
+    for mutant in mutants:
+        by_module[mutant.module].append(mutant)
+    rows = [
+        "| module | mutants | killed | on re-check | set aside | survived | score |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    met = True
+    for module in sorted(by_module):
+        group = by_module[module]
+        count = Counter(m.verdict for m in group)
+        aside = sum(1 for m in group if m.set_aside)
+        killed = count["killed"] + count["killed on re-check"] + count["timeout on re-check"]
+        counted = len(group) - aside
+        score = killed / counted if counted else 1.0
+        met &= score >= TARGET
+        rows.append(
+            f"| {module} | {len(group)} | {count['killed']} | "
+            f"{count['killed on re-check'] + count['timeout on re-check']} | {aside} | "
+            f"{count['survived'] - aside} | {score:.1%}{'' if score >= TARGET else ' (< 90%)'} |"
+        )
+    return rows, met
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--no-mutmut", action="store_true", help="use the last mutmut run")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--extra", nargs="*", default=[], help="test files for every re-check")
+    parser.add_argument("--json", type=Path, help="write every mutant's verdict here")
+    parser.add_argument("--again", type=Path, help="a --json file: re-check its survivors only")
+    return parser.parse_args(argv)
+
+
+def _recheck_all(
+    mutants: list[Mutant], stats: dict[str, Any], pytest_args: list[str], jobs: int
+) -> None:
+    durations: dict[str, float] = defaultdict(float)
+    for test, seconds in stats["duration_by_test"].items():
+        durations[test] = seconds
+        durations[test.partition("::")[0]] += seconds  # a whole file
+    print(f"{len(mutants)} mutants to re-check in fresh processes", flush=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            pool.submit(_recheck, m, pytest_args, 60 + 4 * sum(durations[t] for t in m.tests)): m
+            for m in mutants
+        }
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            future.result()
+            mutant = futures[future]
+            print(f"[{done}/{len(mutants)}] {mutant.key}: {mutant.verdict}", flush=True)
+
+
+def _set_aside(mutants: list[Mutant], reasons: dict[str, tuple[str, str]]) -> None:
+    """Mark the alive mutants that set_aside.toml names, or that change only prose."""
+    for key in sorted(set(reasons) - {m.key for m in mutants}):
+        print(f"set_aside.toml names a mutant mutmut did not make (stale): {key}")
+    for mutant in mutants:
+        if mutant.verdict:
+            continue
+        if mutant.key in reasons:
+            mutant.set_aside, mutant.why = reasons[mutant.key]
+        elif wording_by_rule(_diff(mutant)):
+            mutant.set_aside, mutant.why = "wording (rule)", "prose only, nothing compares it"
+        if mutant.set_aside:
+            mutant.verdict = "survived"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run mutmut (unless told not to), re-check its survivors, print the scores."""
+    args = _parse(argv)
+    config = _mutmut_config()
+    if not args.no_mutmut:
+        subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)],
+            cwd=ROOT,
+            check=True,
+        )
+    # Tests changed since mutmut copied them (a survivor's new test) count in the re-check.
+    shutil.copytree(ROOT / "tests", MUTANTS / "tests", dirs_exist_ok=True)
+    stats = json.loads((MUTANTS / "mutmut-stats.json").read_text())
+    aside = tomllib.loads(SET_ASIDE.read_text())
+    children: dict[str, list[str]] = aside.get("children", {})
+    mutants = _load_mutants(config)
+    previous: dict[str, str] = {}
+    if args.again:
+        previous = {m["key"]: m["verdict"] for m in json.loads(args.again.read_text())}
+    for mutant in mutants:
+        if mutant.first == "killed":
+            mutant.verdict = "killed"
+        elif previous.get(mutant.key, "survived") != "survived":
+            mutant.verdict = previous[mutant.key]
+    # What is set aside is not re-checked: it leaves the score whether a test kills it or not.
+    kinds = ("equivalent", "wording")
+    _set_aside(mutants, {key: (kind, why) for kind in kinds for key, why in aside[kind].items()})
+    pending = [m for m in mutants if not m.verdict]
+    for mutant in pending:
+        mutant.tests = _tests_for(mutant, stats, children, args.extra)
+    _recheck_all(pending, stats, [*config["pytest_add_cli_args"], "-p", "no:randomly"], args.jobs)
+    rows, met = _score_table(mutants)
+    print("\n".join(["", *rows, ""]))
+    for mutant in mutants:
+        if mutant.verdict == "survived" and not mutant.set_aside:
+            print(f"survived: {mutant.key}\n{_diff(mutant)}\n")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([asdict(m) for m in mutants], indent=1) + "\n")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
