@@ -149,6 +149,11 @@ _RUN_LEFTOVERS = frozenset(
 )
 
 
+#: setup()'s byte-code folder with XDG_CACHE_HOME unset: watched whole, since it mirrors the
+#: absolute paths of the projects (a forgotten XDG_CACHE_HOME writes deep inside it).
+_OWN_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "colab_bootstrap")
+
+
 def watched_folders() -> tuple[str, ...]:
     """Folders outside every temporary folder where a forgotten path argument would write.
 
@@ -168,6 +173,7 @@ def watched_folders() -> tuple[str, ...]:
         "/mnt",
         home,
         os.path.join(home, ".cache"),
+        _OWN_CACHE,
         os.path.join(home, ".config"),
         repo,
         os.path.join(repo, "tests"),
@@ -183,6 +189,12 @@ def listings(folders: tuple[str, ...]) -> dict[str, frozenset[str] | None]:
 
 
 def _names(folder: str) -> frozenset[str] | None:
+    if folder == _OWN_CACHE and os.path.isdir(folder):
+        return frozenset(
+            os.path.relpath(os.path.join(parent, name), folder)
+            for parent, dirs, files in os.walk(folder)
+            for name in (*dirs, *files)
+        )
     try:
         return frozenset(os.listdir(folder))
     except OSError:

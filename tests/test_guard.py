@@ -19,7 +19,8 @@ def test_the_watched_folders_are_where_forgotten_paths_land() -> None:
     """/content, the mount point, ~/.cache (byte-code), the repository: all watched."""
     watched = watched_folders()
     home = os.path.expanduser("~")
-    for folder in ("/", "/content", "/content/drive", home, os.path.join(home, ".cache")):
+    cache = os.path.join(home, ".cache")
+    for folder in ("/", "/content", "/content/drive", home, cache, f"{cache}/colab_bootstrap"):
         assert folder in watched
     assert str(TESTS.parent) in watched
 
@@ -43,7 +44,7 @@ def test_made_since_names_new_folders_and_new_names_only(tmp_path: Path) -> None
 def _inner_run(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
     """Run one test with this suite's conftest as a plugin, HOME and cwd in tmp_path."""
     home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
+    (home / ".cache/colab_bootstrap/pycache/tmp").mkdir(parents=True)  # from an earlier run
     work.mkdir()
     (work / "test_inner.py").write_text(textwrap.dedent(body))
     env = {
@@ -73,14 +74,15 @@ def _inner_run(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("body", "stray"),
     [
+        ("import os\ndef test_forgot_a_path():\n    os.mkdir(os.path.expanduser('~/x'))\n", "x"),
         (
             "import os\ndef test_forgot_a_path():\n"
-            "    os.makedirs(os.path.expanduser('~/.cache/colab_bootstrap/pycache'))\n",
-            ".cache",
+            "    os.makedirs(os.path.expanduser('~/.cache/colab_bootstrap/pycache/tmp/p'))\n",
+            "pycache/tmp/p",
         ),
         ("def test_forgot_a_path():\n    open('notes.txt', 'w').close()\n", "notes.txt"),
     ],
-    ids=["home", "current-folder"],
+    ids=["home", "deep-in-the-bytecode-folder", "current-folder"],
 )
 def test_a_run_that_writes_outside_its_temporary_folders_fails(
     tmp_path: Path, body: str, stray: str
@@ -107,4 +109,4 @@ def test_a_run_that_keeps_to_tmp_path_passes_and_ipython_stays_out_of_home(
         """,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert os.listdir(tmp_path / "home") == []
+    assert os.listdir(tmp_path / "home") == [".cache"]
