@@ -8,15 +8,18 @@
 The modules are pyproject's ``[tool.mutmut] only_mutate``: dedupe and Drive copies (the user's
 files), the import hook, reset, setup, locate and the Colab seam.
 
-Why a re-check. mutmut runs each mutant against the tests that reached the mutated function in
-mutmut's own process. Many of our tests reach the code in a child process (an IPython shell, the
-CLI, a fake Drive daemon's mount); mutmut's pass does not see those calls, so a mutant only a
-child-process test kills is reported "survived" or "no tests". Every such mutant is run again
-here in a fresh ``pytest`` whose children import the mutated copy too (``PYTHONPATH`` points at
-``mutants/src``) and inherit the mutant's name (``MUTANT_UNDER_TEST``): the tests that reached
-the function (those reaching the module when none did), now with their children mutated too,
-plus the test files ``mutation/set_aside.toml`` lists for the module under ``[children]``, whose
-tests reach it only in child processes.
+Children run the mutant. Many of our tests reach the code in a child process (an IPython shell,
+the CLI, a fake Drive daemon). mutmut switches a mutant on through ``MUTANT_UNDER_TEST``, which
+children inherit; mutmut runs here with ``mutants/src`` and ``mutation/children`` (a
+``sitecustomize`` that keeps children out of mutmut's call mapping) on ``PYTHONPATH``, so a
+child imports the mutated code and runs the same mutant as the test that started it.
+
+Why a re-check. mutmut runs each mutant only against the tests that reached the mutated
+function in the test process itself. A test that reaches it only in a child is not among them,
+so what such a test alone kills comes out "survived" or "no tests". Every such mutant is run
+again in a fresh ``pytest`` (children mutated too) against the test files
+``mutation/set_aside.toml`` lists for its module under ``[children]``: the files whose tests
+reach the module in child processes.
 
 The score of a module is killed / (mutants - set aside). Set aside are the mutants
 ``mutation/set_aside.toml`` names, each with its reason (equivalent: no test can tell; wording: a
@@ -93,6 +96,8 @@ def _load_mutants(config: dict[str, Any]) -> list[Mutant]:
                 first = "killed"
             elif code in ALIVE_CODES:
                 first = "survived" if code == 0 else "no tests"
+            elif code is None:
+                first = "not checked"
             else:
                 first = f"other ({code})"
             found.append(Mutant(key, source, module.rpartition(".")[2], function, first))
@@ -133,27 +138,21 @@ def wording_by_rule(diff: str) -> bool:
     return True
 
 
-def _tests_for(
-    mutant: Mutant, stats: dict[str, Any], children: dict[str, list[str]], extra: list[str]
-) -> tuple[str, ...]:
-    tests = stats["tests_by_mangled_function_name"]
-    hits = set(tests.get(mutant.function) or ())
-    if not hits:
-        prefix = f"colab_bootstrap.{mutant.module}."
-        hits = {
-            test for function, ids in tests.items() if function.startswith(prefix) for test in ids
-        }
+def _tests_for(mutant: Mutant, children: dict[str, list[str]], extra: list[str]) -> tuple[str, ...]:
     files = {*children.get(mutant.module, ()), *extra}
-    hits = {test for test in hits if test.partition("::")[0] not in files}
-    return (*sorted(files), *sorted(hits))
+    return tuple(sorted(file for file in files if (MUTANTS / file).exists()))
+
+
+def _children_env() -> dict[str, str]:
+    """The environment in which the processes a test starts run the active mutant too."""
+    paths = [str(Path(__file__).with_name("children")), str(MUTANTS / "src")]
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def _recheck(mutant: Mutant, pytest_args: list[str], timeout: float) -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(MUTANTS / "src"),
-        "MUTANT_UNDER_TEST": mutant.key,
-    }
+    env = {**_children_env(), "MUTANT_UNDER_TEST": mutant.key}
     command = [sys.executable, "-m", "pytest", "-x", *pytest_args, *mutant.tests]
     started = time.perf_counter()
     try:
@@ -207,6 +206,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--extra", nargs="*", default=[], help="test files for every re-check")
     parser.add_argument("--json", type=Path, help="write every mutant's verdict here")
     parser.add_argument("--again", type=Path, help="a --json file: re-check its survivors only")
+    parser.add_argument("--modules", nargs="*", default=[], help="score these only, e.g. _dedupe")
     return parser.parse_args(argv)
 
 
@@ -231,8 +231,6 @@ def _recheck_all(
 
 def _set_aside(mutants: list[Mutant], reasons: dict[str, tuple[str, str]]) -> None:
     """Mark the alive mutants that set_aside.toml names, or that change only prose."""
-    for key in sorted(set(reasons) - {m.key for m in mutants}):
-        print(f"set_aside.toml names a mutant mutmut did not make (stale): {key}")
     for mutant in mutants:
         if mutant.verdict:
             continue
@@ -244,6 +242,17 @@ def _set_aside(mutants: list[Mutant], reasons: dict[str, tuple[str, str]]) -> No
             mutant.verdict = "survived"
 
 
+def _first_verdicts(mutants: list[Mutant], previous: dict[str, str]) -> None:
+    """Mark what mutmut killed, and what an earlier re-check (``--again``) decided."""
+    for mutant in mutants:
+        if mutant.first == "not checked":
+            raise SystemExit(f"mutmut has not run {mutant.key}: run it first (or --modules)")
+        if mutant.first == "killed":
+            mutant.verdict = "killed"
+        elif previous.get(mutant.key, "survived") != "survived":
+            mutant.verdict = previous[mutant.key]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run mutmut (unless told not to), re-check its survivors, print the scores."""
     args = _parse(argv)
@@ -252,28 +261,32 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(
             [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)],
             cwd=ROOT,
+            env=_children_env(),
             check=True,
         )
     # Tests changed since mutmut copied them (a survivor's new test) count in the re-check.
     shutil.copytree(ROOT / "tests", MUTANTS / "tests", dirs_exist_ok=True)
     stats = json.loads((MUTANTS / "mutmut-stats.json").read_text())
     aside = tomllib.loads(SET_ASIDE.read_text())
-    children: dict[str, list[str]] = aside.get("children", {})
-    mutants = _load_mutants(config)
-    previous: dict[str, str] = {}
-    if args.again:
-        previous = {m["key"]: m["verdict"] for m in json.loads(args.again.read_text())}
-    for mutant in mutants:
-        if mutant.first == "killed":
-            mutant.verdict = "killed"
-        elif previous.get(mutant.key, "survived") != "survived":
-            mutant.verdict = previous[mutant.key]
-    # What is set aside is not re-checked: it leaves the score whether a test kills it or not.
     kinds = ("equivalent", "wording")
-    _set_aside(mutants, {key: (kind, why) for kind in kinds for key, why in aside[kind].items()})
-    pending = [m for m in mutants if not m.verdict]
-    for mutant in pending:
-        mutant.tests = _tests_for(mutant, stats, children, args.extra)
+    reasons = {key: (kind, why) for kind in kinds for key, why in aside[kind].items()}
+    children: dict[str, list[str]] = aside.get("children", {})
+    made = _load_mutants(config)
+    for key in sorted(set(reasons) - {m.key for m in made}):
+        print(f"set_aside.toml names a mutant mutmut did not make (stale): {key}")
+    mutants = [m for m in made if not args.modules or m.module in args.modules]
+    previous = json.loads(args.again.read_text()) if args.again else []
+    _first_verdicts(mutants, {m["key"]: m["verdict"] for m in previous})
+    # What is set aside is not re-checked: it leaves the score whether a test kills it or not.
+    _set_aside(mutants, reasons)
+    pending = []
+    for mutant in mutants:
+        if not mutant.verdict:
+            mutant.tests = _tests_for(mutant, children, args.extra)
+            if mutant.tests:
+                pending.append(mutant)
+            else:
+                mutant.verdict = "survived"  # no test reaches its module in a child
     _recheck_all(pending, stats, [*config["pytest_add_cli_args"], "-p", "no:randomly"], args.jobs)
     rows, met = _score_table(mutants)
     print("\n".join(["", *rows, ""]))
