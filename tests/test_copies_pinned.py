@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from colab_bootstrap import dedupe
 from colab_bootstrap._copies import copy_groups, drive_copies
 from colab_bootstrap._importhook import hash_file
-from colab_bootstrap._scan import Scan
+from colab_bootstrap._scan import Scan, scan
 
 NFC = unicodedata.normalize("NFC", "café")
 NFD = unicodedata.normalize("NFD", "café")
@@ -82,3 +83,24 @@ def test_two_forms_of_one_name_are_named_and_a_folder_copy_finds_its_folder() ->
     assert cafe.reason == f"one name in two Unicode forms: {forms}"
     assert groups["data"].is_folder
     assert groups["data"].plain_exists
+
+
+@pytest.mark.parametrize(
+    ("folder", "file"),
+    [("data", "data (1)"), ("data (1)", "data")],
+    ids=["plain-is-a-folder", "copy-is-a-folder"],
+)
+def test_a_group_with_a_folder_on_either_side_is_never_merged(
+    tmp_path: Path, folder: str, file: str
+) -> None:
+    """``data/`` beside a file ``data (1)`` (or the other way round): listed, nothing moves."""
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "inside.txt").write_text("kept")
+    (tmp_path / file).write_text("a file")
+    (group,) = copy_groups(scan(tmp_path))
+    assert group.is_folder
+    plan = dedupe(tmp_path, apply=True)
+    assert plan.moves == ()
+    assert "folder copies are never merged" in str(plan)
+    assert (tmp_path / folder / "inside.txt").read_text() == "kept"
+    assert (tmp_path / file).read_text() == "a file"

@@ -476,8 +476,9 @@ def same_folder(path: Path, other: Path) -> bool:
     """``path`` and ``other`` are one folder: the same real path, or the same file on disk.
 
     On a Drive mount, ``My Drive`` is another name for ``MyDrive`` (the old spelling), not a
-    symlink: ``realpath`` keeps the two spellings apart, the device and inode do not. A folder
-    that is missing, or on a dead mount (ENOTCONN), is no match.
+    symlink: ``realpath`` keeps the two spellings apart, the device and inode do not. Beyond
+    equal real paths, a folder that cannot be looked at (missing, or on a dead mount: ENOTCONN)
+    matches nothing.
     """
     if os.path.realpath(path) == os.path.realpath(other):
         return True
