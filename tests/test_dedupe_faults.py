@@ -114,8 +114,11 @@ _EVENT = struct.Struct("=IBBHQii")  # struct fanotify_event_metadata
 _RESPONSE = struct.Struct("=iI")  # struct fanotify_response
 
 
-def _fanotify_group(path: Path) -> int:
-    """A fanotify group (its file descriptor) that holds every open of ``path`` for an answer."""
+def _fanotify_group(path: Path, mask: int = _FAN_OPEN_PERM) -> int:
+    """A fanotify group (its file descriptor) that holds every open of ``path`` for an answer.
+
+    ``mask`` adds to the events: ``FAN_EVENT_ON_CHILD`` makes a folder's files' opens wait too.
+    """
     _need_private_mounts()  # root, Linux
     libc = ctypes.CDLL(None, use_errno=True)
     libc.fanotify_mark.argtypes = [
@@ -128,7 +131,7 @@ def _fanotify_group(path: Path) -> int:
     group: int = libc.fanotify_init(_FAN_CLOEXEC | _FAN_CLASS_CONTENT, os.O_RDONLY)
     if group < 0:
         pytest.skip(f"fanotify permission events: {os.strerror(ctypes.get_errno())}")
-    if libc.fanotify_mark(group, _FAN_MARK_ADD, _FAN_OPEN_PERM, _AT_FDCWD, os.fsencode(path)):
+    if libc.fanotify_mark(group, _FAN_MARK_ADD, mask, _AT_FDCWD, os.fsencode(path)):
         problem = os.strerror(ctypes.get_errno())
         os.close(group)
         pytest.skip(f"fanotify cannot mark {path}: {problem}")

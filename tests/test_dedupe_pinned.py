@@ -10,7 +10,6 @@ conftest makes, ``chattr +i``, a umask and dropped capabilities, fanotify open e
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import hashlib
 import json
@@ -44,15 +43,12 @@ from colab_bootstrap._dedupe import (
 from colab_bootstrap._scan import Scan
 from conftest import T0, bounded, chattr, denied, put
 from test_dedupe_faults import (
-    _AT_FDCWD,
     _EVENT,
     _FAN_ALLOW,
-    _FAN_CLASS_CONTENT,
-    _FAN_CLOEXEC,
-    _FAN_MARK_ADD,
     _FAN_OPEN_PERM,
     _RESPONSE,
     PAGE,
+    _fanotify_group,
     _on_open,
     _tmpfs,
 )
@@ -878,18 +874,7 @@ def _deny_an_open_in(folder: Path, nth: int) -> Iterator[list[int]]:
     A fanotify FAN_OPEN_PERM mark on the folder, for its children: the kernel asks this
     listener before each open and fails the one it denies, as a Drive mount refusing a write.
     """
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.fanotify_mark.argtypes = [
-        ctypes.c_int,
-        ctypes.c_uint,
-        ctypes.c_uint64,
-        ctypes.c_int,
-        ctypes.c_char_p,
-    ]
-    group: int = libc.fanotify_init(_FAN_CLOEXEC | _FAN_CLASS_CONTENT, os.O_RDONLY)
-    assert group >= 0, os.strerror(ctypes.get_errno())
-    mask = _FAN_OPEN_PERM | _FAN_EVENT_ON_CHILD
-    assert not libc.fanotify_mark(group, _FAN_MARK_ADD, mask, _AT_FDCWD, os.fsencode(folder))
+    group = _fanotify_group(folder, _FAN_OPEN_PERM | _FAN_EVENT_ON_CHILD)
     opens: list[int] = []
     stop = threading.Event()
 
