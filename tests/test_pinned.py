@@ -154,23 +154,30 @@ print(json.dumps(seen))
 )
 
 
-def _setup_cells(tmp_path: Path, *calls: str) -> list[dict[str, Any]]:
-    """Run setup('proj', ...) once per call (its extra arguments) in a fresh IPython shell."""
+def notebook_run(tmp_path: Path, script: str, *args: str) -> Any:
+    """Run ``script`` (cells in a fresh IPython shell) with a Drive folder holding ``proj``.
+
+    Its arguments are ``<tmp_path>/drive`` then ``args``; it prints JSON on its last line,
+    which is returned.
+    """
     (tmp_path / "drive" / "proj").mkdir(parents=True)
-    script = tmp_path / "notebook.py"
-    script.write_text(AUTORELOAD_SCRIPT)
-    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}  # no profile in the real home
+    path = tmp_path / "notebook.py"
+    path.write_text(script)
     done = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "drive"), *calls],
+        [sys.executable, str(path), str(tmp_path / "drive"), *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
         cwd=tmp_path,
-        env=env,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    seen: list[dict[str, Any]] = json.loads(done.stdout.splitlines()[-1])
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _setup_cells(tmp_path: Path, *calls: str) -> list[dict[str, Any]]:
+    """Run setup('proj', ...) once per call (its extra arguments) in a fresh IPython shell."""
+    seen: list[dict[str, Any]] = notebook_run(tmp_path, AUTORELOAD_SCRIPT, *calls)
     return seen
 
 

@@ -7,10 +7,8 @@ docs/testing.md.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -21,6 +19,7 @@ import colab_bootstrap
 from colab_bootstrap import DriveConnectionLostError, LinkConflictError, ProjectNotFoundError
 from colab_bootstrap._session import SESSION
 from conftest import IPYTHON_PRELUDE, FakeColab, denied
+from test_pinned import notebook_run
 
 
 def test_create_logs_the_folder_it_made(mydrive: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -275,21 +274,7 @@ print(json.dumps([first.autoreload, second.autoreload, mode, third.autoreload]))
 
 def test_the_fast_re_run_turns_autoreload_on_again_and_says_so(tmp_path: Path) -> None:
     """In IPython, a re-run after '%autoreload 0' sets mode 2 again; its Project tells."""
-    (tmp_path / "drive" / "proj").mkdir(parents=True)
-    script = tmp_path / "notebook.py"
-    script.write_text(REPEAT_AUTORELOAD)
-    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}
-    done = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "drive")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    first, second, mode, third = json.loads(done.stdout.splitlines()[-1])
+    first, second, mode, third = notebook_run(tmp_path, REPEAT_AUTORELOAD)
     assert first.startswith("enabled")
     assert second.startswith("enabled")
     assert mode == "loaded, mode 2 (all modules)"
