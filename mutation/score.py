@@ -71,11 +71,11 @@ class Mutant:
     path: str  # the source file, relative to the project root
     module: str
     function: str
-    first: str  # mutmut's verdict: killed, survived, no tests, other
+    first: str  # mutmut's verdict: killed, survived, no tests, not checked, other
     verdict: str = ""  # killed, killed on re-check, timeout on re-check, survived
     set_aside: str = ""  # '', equivalent, wording, wording (rule)
     why: str = ""
-    tests: tuple[str, ...] = ()  # what the re-check runs: test ids and test files
+    tests: tuple[str, ...] = ()  # the test files the re-check runs
     seconds: float = 0.0
 
 
@@ -168,9 +168,12 @@ def _recheck(mutant: Mutant, pytest_args: list[str], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         mutant.verdict = "timeout on re-check"
     else:
-        mutant.verdict = "survived" if result.returncode == 0 else "killed on re-check"
-        if result.returncode not in (0, 1):  # an error, not a failing test: say so
-            mutant.why = result.stdout.strip().splitlines()[-1:][0] if result.stdout else ""
+        # pytest's exit codes: 1 tests failed, 2 interrupted (a collection error), 3 internal
+        # error: the mutant broke something. 4 (usage) and 5 (no tests) say nothing about it.
+        killed = result.returncode in (1, 2, 3) or result.returncode < 0
+        mutant.verdict = "killed on re-check" if killed else "survived"
+        if result.returncode not in (0, 1):
+            mutant.why = f"pytest exit status {result.returncode}"
     mutant.seconds = time.perf_counter() - started
 
 
