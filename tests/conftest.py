@@ -77,44 +77,66 @@ _fuse_checked: list[str] = []
 _ROOTS: list[str] = []
 
 
+class DriveFSMountError(Exception):
+    """The fake DriveFS did not mount; the message says why."""
+
+
+@contextlib.contextmanager
+def drivefs_mount(
+    root: str | os.PathLike[str], point: str | os.PathLike[str], *options: str
+) -> Iterator[Path]:
+    """The fake DriveFS mounted at ``point`` (backed by ``<root>/drivefs``), meanwhile.
+
+    ``options`` go to the daemon (``--quirks=no-rename2``). Yields ``<point>/MyDrive``; at the
+    end the mount is detached and the daemon reaped. Raises DriveFSMountError when it cannot mount.
+    """
+    point = os.fspath(point)
+    daemon = subprocess.Popen(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            str(FAKES / "drivefs.py"),
+            f"--root={os.fspath(root)}",
+            f"--mount_point_path={point}",
+            *options,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert daemon.stdout is not None
+    output = b""
+    try:
+        while drivefs.READY.encode() not in output:
+            if not select.select([daemon.stdout], [], [], 10)[0]:
+                raise DriveFSMountError("the fake DriveFS did not come up within 10 s")
+            chunk = os.read(daemon.stdout.fileno(), 4096)
+            if not chunk:
+                text = output.decode(errors="replace").strip()
+                why = text or f"exit status {daemon.wait()}"
+                raise DriveFSMountError(f"the fake DriveFS could not mount ({why})")
+            output += chunk
+        if point not in [p for p, _ in drivefs.mounts()]:
+            raise DriveFSMountError("the fake DriveFS's mount is not in /proc/self/mounts")
+        yield Path(point) / "MyDrive"
+    finally:
+        drivefs.detach(point)
+        try:
+            daemon.wait(5)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        daemon.stdout.close()
+
+
 def _probe_fuse() -> str:
     """Mount the fake DriveFS once in a temporary folder; '' when that works, else why not."""
     with tempfile.TemporaryDirectory(prefix="drivefs-probe-") as folder:
-        point = os.path.join(folder, "drive")
-        daemon = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-S",
-                str(FAKES / "drivefs.py"),
-                f"--root={folder}",
-                f"--mount_point_path={point}",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        assert daemon.stdout is not None
-        output = b""
         try:
-            while drivefs.READY.encode() not in output:
-                if not select.select([daemon.stdout], [], [], 10)[0]:
-                    return "the fake DriveFS did not come up within 10 s"
-                chunk = os.read(daemon.stdout.fileno(), 4096)
-                if not chunk:
-                    text = output.decode(errors="replace").strip()
-                    return f"the fake DriveFS could not mount ({text or daemon.wait()})"
-                output += chunk
-            if point not in [p for p, _ in drivefs.mounts()]:
-                return "the fake DriveFS's mount is not in /proc/self/mounts"
-            return ""
-        finally:
-            drivefs.detach(point)
-            try:
-                daemon.wait(5)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-            daemon.stdout.close()
+            with drivefs_mount(folder, os.path.join(folder, "drive")):
+                return ""
+        except DriveFSMountError as exc:
+            return str(exc)
 
 
 def fuse_problem() -> str:

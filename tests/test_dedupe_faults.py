@@ -28,7 +28,16 @@ import pytest
 from colab_bootstrap import DedupePlan, dedupe
 from colab_bootstrap._cli import main
 from colab_bootstrap._dedupe import TRASH_DIR
-from conftest import MOUNT_NAMESPACE_PROBLEM, T0, bounded, chattr, drivefs, put
+from conftest import (
+    MOUNT_NAMESPACE_PROBLEM,
+    T0,
+    bounded,
+    chattr,
+    drivefs,
+    drivefs_mount,
+    need_fuse,
+    put,
+)
 
 DAY = 86_400 * 10**9
 PAGE = mmap.PAGESIZE
@@ -422,3 +431,136 @@ def test_a_source_rewritten_while_it_is_copied_across_is_not_moved(tmp_path: Pat
         assert os.listdir(done.trash / "pkg") == []  # the copy that did not match is gone
         ((state, detail),) = [(m["state"], m["detail"]) for m in _moves(done)]
         assert (state, detail) == ("failed", "not moved: the copy does not match the original")
+
+
+# --------------------------------------------------------------------------- other file systems
+# Drive for desktop on macOS and Windows, and many FUSE file systems, lack what Linux's own
+# file systems have: renameat2's RENAME_NOREPLACE, chmod, case-sensitive names. The fake DriveFS
+# (a real FUSE mount) can be told to lack each (--quirks), so dedupe meets them for real.
+
+_RENAME_NOREPLACE = 1
+
+
+@contextlib.contextmanager
+def _project_on(tmp_path: Path, *quirks: str) -> Iterator[Path]:
+    """An empty project folder on a FUSE file system that lacks ``quirks``, meanwhile."""
+    need_fuse()
+    options = f"--quirks={','.join(quirks)}"
+    with drivefs_mount(tmp_path / "backing", tmp_path / "mnt", options) as mydrive:
+        root = mydrive / "proj"
+        root.mkdir()
+        yield root
+
+
+def _noreplace(source: Path, target: Path) -> int:
+    """renameat2(RENAME_NOREPLACE) straight from the C library: 0, or the errno."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.renameat2(_AT_FDCWD, bytes(source), _AT_FDCWD, bytes(target), _RENAME_NOREPLACE):
+        return ctypes.get_errno()
+    return 0
+
+
+def test_without_rename_noreplace_files_move_by_the_checked_rename_and_replace_nothing(
+    tmp_path: Path,
+) -> None:
+    """renameat2 with RENAME_NOREPLACE gives EINVAL there: dedupe checks, then renames.
+
+    The plain file is older: it goes to the trash and the newest copy takes its name; the
+    older copy goes too. Nothing is replaced, and the manifest lists every move.
+    """
+    with _project_on(tmp_path, "no-rename2") as root:
+        probe = put(root, "probe", "")
+        assert _noreplace(probe, root / "probed") == errno.EINVAL  # the quirk is real
+        probe.unlink()
+        put(root, "prep.py", "x = 1  # old plain\n", T0)
+        put(root, "prep (1).py", "x = 2  # newest\n", T0 + 2 * DAY)
+        put(root, "prep (2).py", "x = 0  # oldest\n", T0 - DAY)
+        put(root, "sub/util (1).py", "y = 1\n", T0)
+        put(root, "sub/util.py", "y = 2\n", T0 + DAY)
+        before = _contents(root)
+
+        plan = dedupe(root, apply=True)
+
+        assert plan.ok, plan
+        assert plan.trash is not None
+        assert [move.state for move in plan.moves] == ["done"] * len(plan.moves)
+        assert (root / "prep.py").read_text() == "x = 2  # newest\n"
+        assert (plan.trash / "prep.py").read_text() == "x = 1  # old plain\n"
+        assert (plan.trash / "prep (2).py").read_text() == "x = 0  # oldest\n"
+        assert (plan.trash / "sub/util (1).py").read_text() == "y = 1\n"
+        assert sorted(os.listdir(root)) == [".colab_bootstrap", "prep.py", "sub"]
+        assert _contents(root, plan.manifest) == before
+        assert {m["from"]: m["state"] for m in _moves(plan)} == {
+            "prep.py": "done",
+            "prep (1).py": "done",
+            "prep (2).py": "done",
+            "sub/util (1).py": "done",
+        }
+
+
+def test_a_trash_whose_file_system_refuses_modes_still_takes_copies_from_another(
+    tmp_path: Path,
+) -> None:
+    """Moving out of another file system is a copy; there chmod fails (EPERM), times do not.
+
+    The copy keeps its time, the move is done and the source is removed: a mode that cannot be
+    kept is no reason to leave a duplicate behind.
+    """
+    with _project_on(tmp_path, "no-chmod") as root, _tmpfs(root / "pkg", 64 * PAGE):
+        put(root, "pkg/prep.py", "newest\n", T0 + DAY)
+        source = put(root, "pkg/prep (1).py", "older\n", T0)
+        source.chmod(0o600)
+
+        plan = dedupe(root, apply=True)
+
+        assert plan.ok, plan
+        assert plan.trash is not None
+        (move,) = plan.moves
+        assert (move.source, move.state) == ("pkg/prep (1).py", "done")
+        moved = plan.trash / "pkg/prep (1).py"
+        assert moved.read_text() == "older\n"
+        assert moved.stat().st_mtime_ns == T0
+        assert not os.path.lexists(source)
+        assert (root / "pkg/prep.py").read_text() == "newest\n"
+        with pytest.raises(PermissionError):  # the quirk is real
+            moved.chmod(0o600)
+
+
+def test_on_a_case_insensitive_disk_a_moved_file_takes_a_name_free_in_every_case(
+    tmp_path: Path,
+) -> None:
+    """A moved ``Manifest.json`` goes to ``Manifest~2.json``: the two names before are taken.
+
+    There ``Manifest.json`` is the trash's ``manifest.json``, and ``Manifest~1.json`` the
+    ``MANIFEST~1.json`` moved just before. The manifest is not replaced, no file is, and the
+    plan and the manifest say where each went.
+    """
+    with _project_on(tmp_path, "fold-case") as root:
+        put(root, "Probe.txt", "")
+        assert os.path.lexists(root / "PROBE.TXT")  # the quirk is real
+        (root / "Probe.txt").unlink()
+        put(root, "MANIFEST~1.json", '{"a": "old"}\n', T0)
+        put(root, "MANIFEST~1 (1).json", '{"a": "new"}\n', T0 + DAY)
+        put(root, "Manifest.json", '{"b": "old"}\n', T0)
+        put(root, "Manifest (1).json", '{"b": "new"}\n', T0 + DAY)
+        before = _contents(root)
+
+        plan = bounded(lambda: dedupe(root, apply=True), 30)
+
+        assert plan.ok, plan
+        assert plan.trash is not None
+        assert sorted(os.listdir(plan.trash)) == [
+            "MANIFEST~1.json",
+            "Manifest~2.json",
+            "manifest.json",
+        ]
+        assert (plan.trash / "MANIFEST~1.json").read_text() == '{"a": "old"}\n'
+        assert (plan.trash / "Manifest~2.json").read_text() == '{"b": "old"}\n'
+        assert (root / "MANIFEST~1.json").read_text() == '{"a": "new"}\n'
+        assert (root / "Manifest.json").read_text() == '{"b": "new"}\n'
+        assert _manifest(plan)["complete"] is True
+        targets = {m["from"]: m["to"] for m in _moves(plan)}
+        trash = plan.trash.relative_to(root).as_posix()
+        assert targets["Manifest.json"] == f"{trash}/Manifest~2.json"
+        assert targets["MANIFEST~1.json"] == f"{trash}/MANIFEST~1.json"
+        assert _contents(root, plan.manifest) == before

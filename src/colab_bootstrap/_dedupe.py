@@ -585,30 +585,26 @@ Renamer = Callable[[bytes, bytes], int]
 
 
 def _renameat2() -> Renamer | None:
-    """Linux's rename that refuses to replace, or None where the C library lacks it."""
-    function: Renamer | None = None
-    if sys.platform.startswith("linux"):
-        import ctypes  # noqa: PLC0415 - only needed when files are actually moved
+    """Linux's rename that refuses to replace, or None where the C library lacks it.
 
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            native = libc.renameat2
-        except (OSError, AttributeError):
-            native = None
-        if native is not None:
-            native.argtypes = [
-                ctypes.c_int,
-                ctypes.c_char_p,
-                ctypes.c_int,
-                ctypes.c_char_p,
-                ctypes.c_uint,
-            ]
-            native.restype = ctypes.c_int
+    Where it is missing (macOS, Windows, glibc before 2.28), or where the file system refuses
+    the flag (``EINVAL``: FUSE file systems without it), ``_rename`` checks, then renames.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # noqa: PLC0415 - only needed when files are actually moved
 
-            def function(source: bytes, target: bytes) -> int:
-                if native(_AT_FDCWD, source, _AT_FDCWD, target, _RENAME_NOREPLACE) == 0:
-                    return 0
-                return ctypes.get_errno()
+    try:
+        native = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    native.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    native.restype = ctypes.c_int
+
+    def function(source: bytes, target: bytes) -> int:
+        if native(_AT_FDCWD, source, _AT_FDCWD, target, _RENAME_NOREPLACE) == 0:
+            return 0
+        return ctypes.get_errno()
 
     return function
 
@@ -645,7 +641,7 @@ def _rename(source: Path, target: Path, native: Renamer | None) -> None:
     ``native`` is renameat2 (atomic refusal); without it (macOS, Windows, old C libraries) the
     target is checked first, then renamed.
     """
-    if native is not None:
+    if native:
         code = native(os.fsencode(source), os.fsencode(target))
         if code == 0:
             return

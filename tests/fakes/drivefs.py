@@ -35,6 +35,12 @@ PROBLEM = "Drive File Stream encountered a problem and has stopped"
 DOMAIN = "The domain policy has disabled Drive File Stream"
 #: The ways the daemon can be told to fail (--fail=...).
 FAILURES = ("failed", "timeout", "domain", "hang")
+#: What the file system can be told to lack (--quirks=a,b), as other FUSE file systems and the
+#: disks of Drive for desktop on macOS and Windows do: ``no-rename2`` answers RENAME2 with
+#: ENOSYS (the kernel then gives renameat2 with flags EINVAL, as where RENAME_NOREPLACE is
+#: missing), ``no-chmod`` refuses to change a file's mode (EPERM; times still change), and
+#: ``fold-case`` looks names up case-insensitively (``A.py`` opens ``a.py``).
+QUIRKS = frozenset({"no-rename2", "no-chmod", "fold-case"})
 
 # -- The kernel's FUSE protocol (include/uapi/linux/fuse.h), version 7.31 at most ------------
 
@@ -168,7 +174,8 @@ def _dtype(entry):
 class DriveFS:
     """The file system: node ids to backing paths, open files, and one handler per request."""
 
-    def __init__(self, fuse_fd, top, log=None):
+    def __init__(self, fuse_fd, top, log=None, quirks=frozenset()):
+        self.quirks = quirks  # a subset of QUIRKS
         self.fd = fuse_fd
         self.top = top  # the backing folder holding MyDrive and Shareddrives (bytes)
         mydrive = top + b"/MyDrive"
@@ -326,7 +333,19 @@ class DriveFS:
         if parent_id == ROOT_ID:
             raise OSError(errno.EPERM, "the top of Drive is fixed")
         parent = self.node(parent_id)
-        return parent, parent.path + b"/" + bytes(_name(body))
+        return parent, self.named(parent.path, bytes(_name(body)))
+
+    def named(self, folder, name):
+        """The backing path of ``name`` in ``folder``: with ``fold-case``, the entry whose name
+        matches it case-insensitively when there is no exact one."""
+        path = folder + b"/" + name
+        if "fold-case" in self.quirks and not os.path.lexists(path):
+            wanted = os.fsdecode(name).casefold()
+            with contextlib.suppress(OSError):
+                for other in os.listdir(folder):
+                    if os.fsdecode(other).casefold() == wanted:
+                        return folder + b"/" + other
+        return path
 
     def entry(self, nodeid, st):
         return (ENTRY_OUT.pack(nodeid, 0, 0, 0, 0, 0), _attr(st))
@@ -368,7 +387,7 @@ class DriveFS:
                 raise OSError(errno.ENOENT, "not in the top of Drive")
             return self.entry(top_id, os.lstat(self.nodes[top_id].path))
         parent = self.node(nodeid)
-        path = parent.path + b"/" + name
+        path = self.named(parent.path, name)
         st = os.lstat(path)
         return self.entry(self.remember(parent.view, path, st), st)
 
@@ -392,6 +411,8 @@ class DriveFS:
             st = os.fstat(fd)
             target = fd
         if valid & FATTR_MODE:
+            if "no-chmod" in self.quirks:
+                raise OSError(errno.EPERM, "modes cannot be changed here")
             os.chmod(target, stat.S_IMODE(mode))
         if valid & (FATTR_UID | FATTR_GID):
             owner = uid if valid & FATTR_UID else -1
@@ -462,6 +483,8 @@ class DriveFS:
         return self._rename(nodeid, newdir, body[RENAME_IN.size :], 0)
 
     def rename2(self, nodeid, body, uid, gid):
+        if "no-rename2" in self.quirks:
+            raise OSError(errno.ENOSYS, "no rename with flags")
         newdir, flags, _ = RENAME2_IN.unpack_from(body)
         return self._rename(nodeid, newdir, body[RENAME2_IN.size :], flags)
 
@@ -689,6 +712,10 @@ def main(argv):
     root = options["root"]
     point = options["mount_point_path"]
     fail = options.get("fail", "")
+    quirks = frozenset(filter(None, options.get("quirks", "").split(",")))
+    if quirks - QUIRKS:  # before anything is mounted
+        print(f"drive: unknown quirks: {sorted(quirks - QUIRKS)}", flush=True)
+        return 2
     os.umask(0)  # the kernel applied the caller's umask already
     os.chdir("/")
     path = log_path(root)
@@ -719,7 +746,7 @@ def main(argv):
         with contextlib.suppress(OSError):  # OSError: nobody is listening any more
             print(READY, flush=True)
 
-    server = DriveFS(fuse_fd, os.fsencode(top), log)
+    server = DriveFS(fuse_fd, os.fsencode(top), log, quirks)
     server.ready = ready
     status = server.serve()
     log(f"drive: {point} was unmounted; exiting")
