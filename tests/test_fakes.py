@@ -363,3 +363,16 @@ def test_a_subprocess_is_no_notebook_kernel(fake_colab: FakeColab) -> None:
     assert kernel.stdout.splitlines() == [f"Mounted at {fake_colab.mountpoint}"], kernel.stderr
     assert fake_colab.mounts() == [(fake_colab.mountpoint, "drive")]
     assert (fake_colab.mountpoint / "MyDrive").is_dir()  # the daemon outlives the process
+
+
+def test_an_unknown_quirk_is_refused_before_anything_is_mounted(tmp_path: Path) -> None:
+    """``--quirks`` takes only the quirks it knows: a typo must not give a normal mount."""
+    point = tmp_path / "drive"
+    daemon = [sys.executable, "-I", "-S", str(Path(drivefs.__file__))]
+    args = [f"--root={tmp_path}", f"--mount_point_path={point}", "--quirks=no-chmod,fold-cases"]
+    result = subprocess.run(
+        [*daemon, *args], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (result.returncode, result.stdout) == (2, "drive: unknown quirks: ['fold-cases']\n")
+    assert not point.exists()
+    assert str(point) not in [p for p, _ in drivefs.mounts()]
