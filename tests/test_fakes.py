@@ -15,7 +15,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from conftest import FakeColab, denied, drivefs
+from conftest import FAKES, FakeColab, denied, drivefs
 
 
 def _mount(fake: FakeColab, point: Path | None = None, **kwargs: object) -> Path:
@@ -368,7 +368,7 @@ def test_a_subprocess_is_no_notebook_kernel(fake_colab: FakeColab) -> None:
 def test_an_unknown_quirk_is_refused_before_anything_is_mounted(tmp_path: Path) -> None:
     """``--quirks`` takes only the quirks it knows: a typo must not give a normal mount."""
     point = tmp_path / "drive"
-    daemon = [sys.executable, "-I", "-S", str(Path(drivefs.__file__))]
+    daemon = [sys.executable, "-I", "-S", str(FAKES / "drivefs.py")]
     args = [f"--root={tmp_path}", f"--mount_point_path={point}", "--quirks=no-chmod,fold-cases"]
     result = subprocess.run(
         [*daemon, *args], capture_output=True, text=True, timeout=30, check=False
