@@ -2,6 +2,7 @@
 
     python mutation/score.py                # mutmut run, re-check, the score table
     python mutation/score.py --no-mutmut    # re-check and table from the last mutmut run
+    python mutation/score.py --modules _colab _reset   # mutmut and the score for these only
     python mutation/score.py --json build/mutation.json
 
 ``nox -s mutation`` runs this with mutmut 3.8.1 (pinned: the script reads its result files).
@@ -209,8 +210,23 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--extra", nargs="*", default=[], help="test files for every re-check")
     parser.add_argument("--json", type=Path, help="write every mutant's verdict here")
     parser.add_argument("--again", type=Path, help="a --json file: re-check its survivors only")
-    parser.add_argument("--modules", nargs="*", default=[], help="score these only, e.g. _dedupe")
+    parser.add_argument(
+        "--modules", nargs="*", default=[], help="run mutmut on and score these only, e.g. _dedupe"
+    )
     return parser.parse_args(argv)
+
+
+def mutmut_names(config: dict[str, Any], modules: list[str]) -> list[str]:
+    """The name patterns that make mutmut run the mutants of ``modules`` (none: all)."""
+    known = {Path(source).stem: source for source in config["only_mutate"]}
+    unknown = sorted(set(modules) - set(known))
+    if unknown:
+        raise SystemExit(f"not among [tool.mutmut] only_mutate: {', '.join(unknown)}")
+    names = []
+    for module in modules:
+        dotted = ".".join(Path(known[module]).with_suffix("").parts[1:])  # past "src"
+        names.append(f"{dotted}.*")
+    return names
 
 
 def _recheck_all(
@@ -260,9 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run mutmut (unless told not to), re-check its survivors, print the scores."""
     args = _parse(argv)
     config = _mutmut_config()
+    names = mutmut_names(config, args.modules)
     if not args.no_mutmut:
         subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)],
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs), *names],
             cwd=ROOT,
             env=_children_env(),
             check=True,

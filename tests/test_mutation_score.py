@@ -1,4 +1,7 @@
-"""mutation/score.py's rule for wording survivors: prose only, on lines that decide nothing."""
+"""mutation/score.py: which survivors are wording, and which mutants --modules runs.
+
+Wording survivors by rule: prose only, on lines that decide nothing.
+"""
 
 from __future__ import annotations
 
@@ -95,3 +98,14 @@ def test_a_log_call_turned_into_something_else_is_no_wording() -> None:
     assert not SCORE.wording_by_rule(
         _diff('    _log.info(__name__, "x %s",', '    _log.info(None, "x %s",')
     )
+
+
+def test_modules_become_mutmut_name_patterns_and_an_unknown_one_is_refused() -> None:
+    config = SCORE._mutmut_config()
+    assert SCORE.mutmut_names(config, []) == []
+    assert SCORE.mutmut_names(config, ["_colab", "_dedupe"]) == [
+        "colab_bootstrap._colab.*",
+        "colab_bootstrap._dedupe.*",
+    ]
+    with pytest.raises(SystemExit, match=r"not among .* only_mutate: _cli$"):
+        SCORE.mutmut_names(config, ["_cli", "_colab"])
