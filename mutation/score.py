@@ -3,6 +3,7 @@
     python mutation/score.py                # mutmut run, re-check, the score table
     python mutation/score.py --no-mutmut    # re-check and table from the last mutmut run
     python mutation/score.py --modules _colab _reset   # mutmut and the score for these only
+    python mutation/score.py --only 'colab_bootstrap._dedupe.x__rename__*'   # mutants by name
     python mutation/score.py --json build/mutation.json
 
 ``nox -s mutation`` runs this with mutmut 3.8.1 (pinned: the script reads its result files).
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import fnmatch
 import json
 import os
 import re
@@ -213,6 +215,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--modules", nargs="*", default=[], help="run mutmut on and score these only, e.g. _dedupe"
     )
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=[],
+        help="run mutmut on and score the mutants whose names match these patterns only",
+    )
     return parser.parse_args(argv)
 
 
@@ -227,6 +235,16 @@ def mutmut_names(config: dict[str, Any], modules: list[str]) -> list[str]:
         dotted = ".".join(Path(known[module]).with_suffix("").parts[1:])  # past "src"
         names.append(f"{dotted}.*")
     return names
+
+
+def chosen(key: str, module: str, modules: list[str], only: list[str]) -> bool:
+    """Whether a mutant is in the run: in one of ``modules`` or matching an ``only`` pattern.
+
+    With neither given, every mutant is.
+    """
+    if not modules and not only:
+        return True
+    return module in modules or any(fnmatch.fnmatchcase(key, pattern) for pattern in only)
 
 
 def _recheck_all(
@@ -265,7 +283,9 @@ def _first_verdicts(mutants: list[Mutant], previous: dict[str, str]) -> None:
     """Mark what mutmut killed, and what an earlier re-check (``--again``) decided."""
     for mutant in mutants:
         if mutant.first == "not checked":
-            raise SystemExit(f"mutmut has not run {mutant.key}: run it first (or --modules)")
+            raise SystemExit(
+                f"mutmut has not run {mutant.key}: run it first (or --modules, --only)"
+            )
         if mutant.first == "killed":
             mutant.verdict = "killed"
         elif previous.get(mutant.key, "survived") != "survived":
@@ -276,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run mutmut (unless told not to), re-check its survivors, print the scores."""
     args = _parse(argv)
     config = _mutmut_config()
-    names = mutmut_names(config, args.modules)
+    names = [*mutmut_names(config, args.modules), *args.only]
     if not args.no_mutmut:
         subprocess.run(
             [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs), *names],
@@ -294,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     made = _load_mutants(config)
     for key in sorted(set(reasons) - {m.key for m in made}):
         print(f"set_aside.toml names a mutant mutmut did not make (stale): {key}")
-    mutants = [m for m in made if not args.modules or m.module in args.modules]
+    mutants = [m for m in made if chosen(m.key, m.module, args.modules, args.only)]
     previous = json.loads(args.again.read_text()) if args.again else []
     _first_verdicts(mutants, {m["key"]: m["verdict"] for m in previous})
     # What is set aside is not re-checked: it leaves the score whether a test kills it or not.

@@ -109,3 +109,12 @@ def test_modules_become_mutmut_name_patterns_and_an_unknown_one_is_refused() -> 
     ]
     with pytest.raises(SystemExit, match=r"not among .* only_mutate: _cli$"):
         SCORE.mutmut_names(config, ["_cli", "_colab"])
+
+
+def test_only_patterns_and_modules_both_choose_mutants() -> None:
+    key = "colab_bootstrap._dedupe.x__rename__mutmut_16"
+    assert SCORE.chosen(key, "_dedupe", [], [])
+    assert SCORE.chosen(key, "_dedupe", ["_dedupe"], [])
+    assert not SCORE.chosen(key, "_dedupe", ["_colab"], [])
+    assert SCORE.chosen(key, "_dedupe", ["_colab"], ["colab_bootstrap._dedupe.x__rename__*"])
+    assert not SCORE.chosen(key, "_dedupe", [], ["colab_bootstrap._dedupe.x__renameat2__*"])
