@@ -278,10 +278,12 @@ def test_a_project_folder_failing_otherwise_is_named_without_the_drive_hint(
 def test_a_project_entry_first_met_while_drive_is_dead_recovers_with_drive(
     fake_colab: FakeColab,
 ) -> None:
-    """A project entry first met while Drive is dead imports again once Drive is back.
+    """A project entry first met while Drive is dead says so, and imports once Drive is back.
 
-    It still gets the hook's finder (no "no finder" cached for good): after a plain
-    drive.mount cell, with no setup() again, the project's modules import.
+    The import fails naming the folder and how to reconnect (FileFinder alone, which takes a
+    failed stat for "unchanged", said only "No module named"). The entry still gets the hook's
+    finder (no "no finder" cached for good): after a plain drive.mount cell, with no setup()
+    again, the project's modules import.
     """
     fake_colab.project("proj", {"train.py": "VALUE = 1\n"})
     project = colab_bootstrap.setup(
@@ -289,8 +291,12 @@ def test_a_project_entry_first_met_while_drive_is_dead_recovers_with_drive(
     )
     sys.path_importer_cache.pop(project.sys_path_entry, None)
     fake_colab.kill_drivefs()
-    with pytest.raises(ModuleNotFoundError):
+    with pytest.raises(ModuleNotFoundError) as caught:
         import train  # type: ignore[import-not-found]
+    assert str(caught.value).startswith(
+        f"No module named 'train': the project folder {project.sys_path_entry} cannot be read ("
+    )
+    assert str(caught.value).endswith(f". {DRIVE_LOST}")
     fake_colab.mount_at(fake_colab.mountpoint)
     import train
 

@@ -27,6 +27,7 @@ into site-packages, and every later ``import torch`` would compile thousands of 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.machinery
 import importlib.util
 import marshal
@@ -138,6 +139,10 @@ class _ProjectFinder(importlib.machinery.FileFinder):
     escape, so a dead Drive mount would make every import that reaches this entry raise
     ``OSError``. Here the directory then finds nothing, and the reason is kept for the
     last-resort finder.
+
+    FileFinder also takes a failed ``stat`` of its directory for "unchanged since the last
+    listing" (both read as mtime -1), so a directory it never listed, first met while Drive is
+    dead, would find nothing and say nothing: then the directory is looked at once more, here.
     """
 
     def find_spec(
@@ -145,6 +150,10 @@ class _ProjectFinder(importlib.machinery.FileFinder):
     ) -> importlib.machinery.ModuleSpec | None:
         try:
             spec = super().find_spec(fullname, target)
+            if spec is None and getattr(self, "_path_mtime", None) == -1:
+                # Never listed: see why, FileFinder's own silent cases (nothing there) aside.
+                with contextlib.suppress(FileNotFoundError, PermissionError, NotADirectoryError):
+                    os.listdir(self.path)
         except OSError as exc:
             why = f"the project folder {self.path} cannot be read ({describe(exc)})"
             SESSION.unreadable[fullname] = why + (
