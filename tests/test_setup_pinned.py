@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 import colab_bootstrap
 from colab_bootstrap import DriveConnectionLostError, LinkConflictError, ProjectNotFoundError
 from colab_bootstrap._session import SESSION
-from conftest import IPYTHON_PRELUDE, FakeColab, denied
+from conftest import IPYTHON_PRELUDE, FakeColab, denied, fresh_session
 from test_pinned import notebook_run
 
 
@@ -279,3 +280,207 @@ def test_the_fast_re_run_turns_autoreload_on_again_and_says_so(tmp_path: Path) -
     assert second.startswith("enabled")
     assert mode == "loaded, mode 2 (all modules)"
     assert third == "already on"
+
+
+# --- the link: too long, refused by the file system, its folders, what is in its place ---------
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_a_link_path_too_long_is_a_value_error_naming_both_fixes(
+    mydrive: Path, tmp_path: Path, create: bool
+) -> None:
+    """content_dir fits a path, content_dir/name does not: a ValueError, nothing made.
+
+    Not the file system's ENAMETOOLONG as a link conflict: the message names the link's
+    length and the two options that shorten it.
+    """
+    (mydrive / "proj").mkdir()
+    content = tmp_path / "c"
+    while len(os.fsencode(content)) < 4093 - 200:
+        content /= "d" * 200
+    content /= "e" * (4093 - len(os.fsencode(content)) - 1)
+    assert len(os.fsencode(content)) == 4093
+    link = content / "proj"
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(ValueError, match="would be too long") as raised:
+        colab_bootstrap.setup("proj", content_dir=content, gpu="ignore", create=create)
+    assert re.fullmatch(
+        r"The link '/.*\.\.\.' would be too long: it has 4098 bytes, over the 4095 bytes a "
+        r"path may have\. Pass a shorter content_dir= or link_name=\.",
+        str(raised.value),
+    )
+    assert not os.path.lexists(link)
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.parametrize("mode", [0o000, 0o555], ids=["unreadable", "read-only"])
+def test_a_link_the_file_system_refuses_names_the_link_the_folder_and_the_fix(
+    mydrive: Path, tmp_path: Path, mode: int
+) -> None:
+    """A folder for links that cannot be read (mode 0) or written (0o555): LinkConflictError.
+
+    The message says which link to which folder, the system's reason, and the option to pass;
+    sys.path is left as it was.
+    """
+    (mydrive / "p").mkdir()
+    links = tmp_path / "links"
+    links.mkdir()
+    before = list(sys.path)
+    with denied(links, mode), pytest.raises(LinkConflictError) as raised:
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert str(raised.value).startswith(
+        f"Cannot make the link {links / 'p'} to {mydrive / 'p'}: {os.strerror(13)}. Pass "
+        "content_dir= a folder this account can write to, then "
+    )
+    assert os.listdir(links) == []
+    assert sys.path == before
+
+
+def test_the_folders_for_the_link_are_made_as_needed(mydrive: Path, tmp_path: Path) -> None:
+    """content_dir and its missing parents are made: the link lands where it was asked."""
+    (mydrive / "p").mkdir()
+    links = tmp_path / "a" / "b" / "links"
+    project = colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert project.link == links / "p"
+    assert os.readlink(links / "p") == str(mydrive / "p")
+
+
+def test_a_live_link_in_the_way_is_named_with_where_it_points(
+    mydrive: Path, tmp_path: Path
+) -> None:
+    """The refusal says which folder the user's link leads to, as the link spells it."""
+    (mydrive / "p").mkdir()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "p").symlink_to(mine)
+    with pytest.raises(LinkConflictError) as raised:
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert str(raised.value).startswith(
+        f"Cannot link {links / 'p'} to {mydrive / 'p'}: it already links to {mine} (a folder "
+        "linked by you or another tool), "
+    )
+
+
+@pytest.mark.parametrize("text", ["None", "mine"])
+def test_a_relative_link_in_the_way_is_judged_by_where_it_leads(
+    mydrive: Path, tmp_path: Path, text: str
+) -> None:
+    """A relative link to a sibling folder that exists (whatever its text) is another's link."""
+    (mydrive / "p").mkdir()
+    links = tmp_path / "links"
+    (links / text).mkdir(parents=True)
+    (links / "p").symlink_to(text)
+    with pytest.raises(LinkConflictError, match=f"it already links to {text} "):
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert os.readlink(links / "p") == text
+
+
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_a_real_file_or_folder_in_the_way_is_called_what_it_is(
+    mydrive: Path, tmp_path: Path, kind: str
+) -> None:
+    """'a real folder' or 'a real file is already there': the user knows what to move."""
+    (mydrive / "p").mkdir()
+    links = tmp_path / "links"
+    links.mkdir()
+    if kind == "folder":
+        (links / "p").mkdir()
+    else:
+        (links / "p").write_text("mine\n")
+    with pytest.raises(LinkConflictError) as raised:
+        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    assert str(raised.value).startswith(
+        f"Cannot link {links / 'p'} to {mydrive / 'p'}: a real {kind} is already there, and it "
+        "is left untouched."
+    )
+
+
+# --- options: flags, the runtime, create's early link check, what Project says -----------------
+
+
+@pytest.mark.parametrize("name", ["force_remount", "create", "autoreload", "install"])
+def test_a_flag_that_is_not_a_bool_is_named_in_the_error(mydrive: Path, name: str) -> None:
+    """setup(flag='yes'): the ValueError starts with that flag's own name; nothing happens."""
+    (mydrive / "p").mkdir()
+    before = list(sys.path)
+    with pytest.raises(ValueError, match=rf"^{name} must be True or False"):
+        colab_bootstrap.setup("p", gpu="ignore", **{name: "yes"})  # type: ignore[arg-type]
+    assert sys.path == before
+
+
+def test_the_same_call_in_a_colab_runtime_is_set_up_anew(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$COLAB_RELEASE_TAG appearing (another runtime) is no re-run: Project.on_colab follows."""
+    (mydrive / "p").mkdir()
+    call: dict[str, object] = {"content_dir": tmp_path / "links", "gpu": "ignore"}
+    first = colab_bootstrap.setup("p", **call)  # type: ignore[arg-type]
+    assert first.on_colab is False
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
+    second = colab_bootstrap.setup("p", **call)  # type: ignore[arg-type]
+    assert second is not first
+    assert second.on_colab is True
+
+
+def test_project_drive_dir_is_the_my_drive_folder_used(mydrive: Path) -> None:
+    """Project.drive_dir: the My Drive folder the project was found in."""
+    (mydrive / "p").mkdir()
+    assert colab_bootstrap.setup("p", gpu="ignore").drive_dir == mydrive
+
+
+@pytest.mark.parametrize(
+    ("project", "link_name", "blocker"),
+    [("new", None, "live link"), ("a/new", None, "live link"), ("new", "other", "file")],
+)
+def test_create_checks_the_link_before_making_the_folder(
+    mydrive: Path, tmp_path: Path, project: str, link_name: str | None, blocker: str
+) -> None:
+    """create=True with the link's place taken: refused, and no project folder is left behind.
+
+    The link checked is the one setup() would make (link_name= counts), and the message
+    proposes a link name built from the project's path.
+    """
+    links = tmp_path / "links"
+    links.mkdir()
+    taken = links / (link_name or "new")
+    if blocker == "file":
+        taken.write_text("mine\n")
+    else:
+        (tmp_path / "mine").mkdir()
+        taken.symlink_to(tmp_path / "mine")
+    with pytest.raises(LinkConflictError) as raised:
+        colab_bootstrap.setup(
+            project, content_dir=links, gpu="ignore", create=True, link_name=link_name
+        )
+    if blocker == "live link":
+        other = project.replace("/", "_") if "/" in project else f"{project}_2"
+        assert f"link_name={other!r}" in str(raised.value)
+    assert os.listdir(mydrive) == []
+
+
+def test_on_colab_the_link_is_made_in_the_default_content_folder(
+    fake_colab: FakeColab, tmp_path: Path
+) -> None:
+    """On Colab with no content_dir: the link goes in the default folder (/content on Colab)."""
+    fresh_session(
+        tmp_path, content_dir=str(fake_colab.content), mountpoint=str(fake_colab.mountpoint)
+    )
+    fake_colab.project("p")
+    project = colab_bootstrap.setup("p", gpu="ignore")
+    assert project.link == fake_colab.content / "p"
+    assert project.sys_path_entry == str(fake_colab.content / "p")
+
+
+def test_on_colab_create_checks_the_default_link_before_making_the_folder(
+    fake_colab: FakeColab, tmp_path: Path
+) -> None:
+    """On Colab, create=True with a file where the default link goes: no folder is made."""
+    fresh_session(
+        tmp_path, content_dir=str(fake_colab.content), mountpoint=str(fake_colab.mountpoint)
+    )
+    (fake_colab.content / "new").write_text("mine\n")
+    with pytest.raises(LinkConflictError, match="a real file is already there"):
+        colab_bootstrap.setup("new", gpu="ignore", create=True)
+    assert not (fake_colab.mydrive / "new").exists()
