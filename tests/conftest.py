@@ -542,7 +542,12 @@ def fake_colab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
     (root / "drivefs" / "Shareddrives").mkdir()
     content = tmp_path / "content"
     content.mkdir()
-    for name in ("FAKE_COLAB_MOUNT_ERROR", "FAKE_COLAB_EXPECT_SLACK_S", "VERTEX_PRODUCT"):
+    for name in (
+        "FAKE_COLAB_MOUNT_ERROR",
+        "FAKE_COLAB_EXPECT_SLACK_S",
+        "FAKE_COLAB_DRIVE_QUIRKS",
+        "VERTEX_PRODUCT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FAKE_COLAB_ROOT", str(root))
     monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-fake")

@@ -541,3 +541,35 @@ def test_local_entries_mark_folders_but_not_files_or_links(tmp_path: Path) -> No
     (tmp_path / "link").symlink_to(tmp_path / "data")
     assert local_entries(str(tmp_path)) == ["a.txt", "data/", "link"]
     assert local_entries(str(tmp_path / "missing")) == []
+
+
+# ------------------------------------------------------------------- a live Drive without MyDrive
+
+
+@pytest.mark.parametrize("mounted_before", [False, True])
+def test_a_live_drive_without_mydrive_is_remounted_once_then_refused_with_the_fix(
+    fake_colab: FakeColab, monkeypatch: pytest.MonkeyPatch, mounted_before: bool
+) -> None:
+    """A Drive that answers without a MyDrive folder (Shared drives only) is refused, with the fix.
+
+    setup() does not link a project that is not there. A mount found that way is remounted
+    once; when MyDrive is still missing, the error says so and how to start clean.
+    """
+    monkeypatch.setenv("FAKE_COLAB_DRIVE_QUIRKS", "no-mydrive")
+    fake_colab.project("proj", {"train.py": "VALUE = 1\n"})
+    point = fake_colab.mountpoint
+    if mounted_before:
+        fake_colab.mount_at(point)
+        assert sorted(os.listdir(point)) == ["Shareddrives"]  # the quirk is real
+    with pytest.raises(DriveMountError) as caught:
+        colab_bootstrap.setup(
+            "proj", mountpoint=point, content_dir=fake_colab.content, gpu="ignore"
+        )
+    assert str(caught.value).startswith(
+        f"Colab reported Google Drive mounted at {point}, but it shows no MyDrive folder. In a "
+        "cell run from google.colab import drive; drive.flush_and_unmount(), then "
+    )
+    assert "force_remount=True" in str(caught.value)
+    (mount,) = fake_colab.calls("mount")  # once: no loop of remounts
+    assert mount["force_remount"] is mounted_before
+    assert not os.path.lexists(fake_colab.content / "proj")

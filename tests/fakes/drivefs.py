@@ -38,9 +38,10 @@ FAILURES = ("failed", "timeout", "domain", "hang")
 #: What the file system can be told to lack (--quirks=a,b), as other FUSE file systems and the
 #: disks of Drive for desktop on macOS and Windows do: ``no-rename2`` answers RENAME2 with
 #: ENOSYS (the kernel then gives renameat2 with flags EINVAL, as where RENAME_NOREPLACE is
-#: missing), ``no-chmod`` refuses to change a file's mode (EPERM; times still change), and
-#: ``fold-case`` looks names up case-insensitively (``A.py`` opens ``a.py``).
-QUIRKS = frozenset({"no-rename2", "no-chmod", "fold-case"})
+#: missing), ``no-chmod`` refuses to change a file's mode (EPERM; times still change),
+#: ``fold-case`` looks names up case-insensitively (``A.py`` opens ``a.py``), and ``no-mydrive``
+#: shows ``Shareddrives`` alone at the top (a live mount without the user's files).
+QUIRKS = frozenset({"no-rename2", "no-chmod", "fold-case", "no-mydrive"})
 
 # -- The kernel's FUSE protocol (include/uapi/linux/fuse.h), version 7.31 at most ------------
 
@@ -176,6 +177,9 @@ class DriveFS:
 
     def __init__(self, fuse_fd, top, log=None, quirks=frozenset()):
         self.quirks = quirks  # a subset of QUIRKS
+        hidden = (b"MyDrive", b"My Drive") if "no-mydrive" in quirks else ()
+        self.top_names = {name: nodeid for name, nodeid in TOP.items() if name not in hidden}
+        self.listed = tuple(name for name in LISTED if name not in hidden)
         self.fd = fuse_fd
         self.top = top  # the backing folder holding MyDrive and Shareddrives (bytes)
         mydrive = top + b"/MyDrive"
@@ -382,7 +386,7 @@ class DriveFS:
     def lookup(self, nodeid, body, uid, gid):
         name = bytes(_name(body))
         if nodeid == ROOT_ID:
-            top_id = TOP.get(name)
+            top_id = self.top_names.get(name)
             if top_id is None:
                 raise OSError(errno.ENOENT, "not in the top of Drive")
             return self.entry(top_id, os.lstat(self.nodes[top_id].path))
@@ -581,7 +585,7 @@ class DriveFS:
         entries = [(b".", own, DT_DIR), (b"..", own, DT_DIR)]
         if nodeid == ROOT_ID:
             entries.extend(
-                (name, os.lstat(self.nodes[TOP[name]].path).st_ino, DT_DIR) for name in LISTED
+                (name, os.lstat(self.nodes[TOP[name]].path).st_ino, DT_DIR) for name in self.listed
             )
             return entries
         with os.scandir(path) as found:

@@ -9,7 +9,8 @@ Colab: the daemon says when it is up (Colab polls ``ls -A`` every half second), 
 filter and directory prefetcher are not started, and the pexpect timeout's 30 s of slack can
 be changed with ``$FAKE_COLAB_EXPECT_SLACK_S``.
 
-Failures are injected with ``$FAKE_COLAB_MOUNT_ERROR`` (see ``ERRORS``).
+Failures are injected with ``$FAKE_COLAB_MOUNT_ERROR`` (see ``ERRORS``), and what the mounted
+file system lacks with ``$FAKE_COLAB_DRIVE_QUIRKS`` (comma-separated ``drivefs.QUIRKS``).
 """
 
 import importlib.util
@@ -234,6 +235,8 @@ def _mount(  # noqa: C901, PLR0912, PLR0915 - Colab's function, step by step
     ]
     if error in ("failed", "timeout", "domain", "hang"):
         daemon.append(f"--fail={error}")
+    if os.environ.get("FAKE_COLAB_DRIVE_QUIRKS"):  # what the file system lacks (drivefs.QUIRKS)
+        daemon.append(f"--quirks={os.environ['FAKE_COLAB_DRIVE_QUIRKS']}")
     d.sendline(
         "("
         f" {shlex.join(daemon)}"
