@@ -12,6 +12,7 @@ mounts.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -585,3 +586,40 @@ def test_colab_bootstrap_vendored_in_the_project_is_not_a_project_module(
     out = tmp_path / "out.json"
     result = _run_script([str(runner), str(out)], tmp_path, out)
     assert result == {"dropped": ["helper"], "main_kept": True}
+
+
+@pytest.mark.parametrize("how", ["missing", "a file", "denied"])
+def test_a_folder_never_listed_and_not_there_once_drive_is_back_gives_the_plain_message(
+    fake_colab: FakeColab, tmp_path: Path, how: str
+) -> None:
+    """A folder never listed and not there once Drive is back: the plain ``No module named``.
+
+    Drive died before the project was first listed; when it is back, the folder is gone (or
+    under a file, or behind a folder the user may not enter). Those are FileFinder's own
+    silent cases ("nothing there"), as for a folder with nothing to import. Only a folder that
+    cannot be read for another reason (a dead Drive, a link loop) is named with its reason.
+    """
+    fake_colab.project("course/proj", {"there.py": ""})
+    project = colab_bootstrap.setup(
+        "course/proj",
+        mountpoint=fake_colab.mountpoint,
+        content_dir=fake_colab.content,
+        gpu="ignore",
+    )
+    sys.path_importer_cache.pop(project.sys_path_entry, None)  # never listed yet
+    fake_colab.kill_drivefs()
+    with pytest.raises(ModuleNotFoundError, match="connection was lost"):
+        import cbt_while_dead  # type: ignore[import-not-found]  # noqa: F401
+    course = fake_colab.mydrive / "course"
+    if how == "missing":
+        (course / "proj").rename(tmp_path / "proj")
+    elif how == "a file":
+        course.rename(tmp_path / "course")
+        course.write_text("not a folder\n")
+    mydrive = fake_colab.mount_at(fake_colab.mountpoint)
+    with contextlib.ExitStack() as stack:
+        if how == "denied":
+            stack.enter_context(denied(mydrive / "course"))
+        with pytest.raises(ModuleNotFoundError) as caught:
+            import cbt_not_anywhere  # type: ignore[import-not-found]  # noqa: F401
+    assert str(caught.value) == "No module named 'cbt_not_anywhere'"
