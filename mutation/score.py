@@ -255,6 +255,8 @@ def _recheck_all(
         durations[test] = seconds
         durations[test.partition("::")[0]] += seconds  # a whole file
     print(f"{len(mutants)} mutants to re-check in fresh processes", flush=True)
+    for mutant in mutants:  # quickest files first: a killed mutant stops at its first failure
+        mutant.tests = tuple(sorted(mutant.tests, key=lambda file: (durations[file], file)))
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
             pool.submit(_recheck, m, pytest_args, 60 + 4 * sum(durations[t] for t in m.tests)): m

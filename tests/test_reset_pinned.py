@@ -275,3 +275,464 @@ def test_a_name_either_import_may_have_bound_follows_the_one_that_did(
     assert run(notebook, "f()") == "b-new"
     assert "f" in report.rebound
     assert report.ok
+
+
+# ------------------------------------------------------------------ which names reset() lists
+
+#: A module whose attributes are values CPython may share with a notebook's own equal values
+#: (None, small ints, identifier-like strings, empty tuples) or not (anything else).
+VALUES = """\
+NONE = None
+SMALL = 256
+LOW = -5
+ZERO = 0
+BIG = 257
+LOWER = -6
+CHAR = "-"
+WORD = "word"
+TEXT = "two words"
+BYTE = b"x"
+BYTES = b"xy"
+EMPTY = ()
+PAIR = (1, 2)
+NOTHING = frozenset()
+"""
+
+
+def _values_project(mydrive: Path, files: dict[str, str] | None = None) -> Path:
+    folder = mydrive / "proj"
+    write(folder, {"values.py": VALUES, **(files or {})})
+    colab_bootstrap.setup("proj", gpu="ignore")
+    return folder
+
+
+def test_a_name_holding_a_value_python_shares_is_not_said_to_hold_project_code(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """``n = 256`` could be the notebook's own 256: only unshareable values are listed as held.
+
+    None, ints -5..256, one-character strings and bytes, identifier-like strings and empty
+    tuples or frozensets are shared by CPython; 257, -6, "two words", b"xy" and (1, 2) are not.
+    """
+    _values_project(mydrive)
+    names = [line.partition(" = ")[0] for line in VALUES.splitlines()]
+    run(notebook, "import values\n" + "\n".join(f"{n.lower()} = values.{n}" for n in names))
+
+    report = colab_bootstrap.reset()
+
+    held = ("BIG", "LOWER", "TEXT", "BYTES", "PAIR")
+    assert sorted(report.left) == sorted(f"{n.lower()} (holds values.{n})" for n in held)
+    assert report.rebound == ("values",)
+
+
+def test_a_module_held_by_an_assignment_is_listed_and_its_dunders_are_not(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """``alias = values`` holds the old module: listed, never rebound.
+
+    ``values.__file__`` is not project code: a name holding it is not listed.
+    """
+    _values_project(mydrive)
+    run(notebook, "import values\nalias = values\nwhere = values.__file__")
+    old = notebook["alias"]
+
+    report = colab_bootstrap.reset()
+
+    assert report.left == ("alias (holds values)",)
+    assert notebook["alias"] is old
+    assert report.rebound == ("values",)
+
+
+def test_names_ipython_hides_are_never_listed(mydrive: Path, notebook: Namespace) -> None:
+    """A name an extension pushed as hidden (``push(..., interactive=False)``) is not the user's."""
+    _values_project(mydrive)
+    run(notebook, "import values\nget_ipython().push({'helper': values.PAIR}, interactive=False)")
+
+    report = colab_bootstrap.reset()
+
+    assert report.left == ()
+    assert report.ok
+
+
+def test_outside_ipython_underscore_and_dunder_names_are_never_listed(
+    mydrive: Path, main_module: Namespace
+) -> None:
+    """In plain Python, ``_`` (the throwaway name) and system ``__*__`` names are not listed."""
+    _values_project(mydrive)
+    run(main_module, "import values\n_ = values.PAIR\n__pair__ = values.PAIR\nmine = values.PAIR")
+
+    report = colab_bootstrap.reset()
+
+    assert report.left == ("mine (holds values.PAIR)",)
+    assert report.rebound == ("values",)
+
+
+def test_names_imported_from_other_modules_are_not_touched(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """``import json`` / ``from json import dumps``: not project code, neither rebound nor kept.
+
+    A star import of a module that is not installed (in a try) does not stop reset().
+    """
+    _values_project(mydrive)
+    run(notebook, "import json\nfrom json import dumps\nimport values")
+    run(notebook, "try:\n    from not_installed_anywhere import *\nexcept ImportError:\n    pass")
+    stdlib_json = notebook["json"]
+
+    report = colab_bootstrap.reset()
+
+    assert report.kept == ()
+    assert report.rebound == ("values",)
+    assert notebook["json"] is stdlib_json
+    assert notebook["dumps"] is stdlib_json.dumps
+    assert report.ok
+
+
+def test_a_later_star_import_of_another_module_owns_the_name(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """``from helpers import *`` then ``from json import *``: ``dumps`` is json's, not rebound."""
+    _values_project(mydrive, {"helpers.py": "from json import dumps\n\ndef tool():\n    pass\n"})
+    run(notebook, "from helpers import *")
+    run(notebook, "from json import *")
+
+    report = colab_bootstrap.reset()
+
+    assert "dumps" not in report.rebound
+    assert "tool" in report.rebound
+
+
+def test_a_submodule_its_package_deleted_is_import_bound(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """``from pkg import sub`` where pkg's ``__init__`` ends with ``del sub`` (a tidy namespace).
+
+    ``sub`` holds the module ``pkg.sub`` though ``pkg`` has no attribute ``sub``: reset() still
+    knows an import bound it, so it is never listed as bound by the notebook's own statements.
+    """
+    folder = _values_project(
+        mydrive,
+        {
+            "pkg/__init__.py": "from .sub import f\ndel sub\n",
+            "pkg/sub.py": "def f():\n    return 'old'\n",
+        },
+    )
+    run(notebook, "from pkg import sub")
+    edit(folder / "pkg" / "sub.py", "old", "new")
+
+    report = colab_bootstrap.reset()
+
+    assert report.left == ()
+    assert [n for n in report.rebound + report.kept if n.partition(":")[0] == "sub"], report
+    assert run(notebook, "sub.f()") == "new"
+
+
+def test_a_name_the_module_removed_while_re_importing_stays_removed(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """A module whose import code deletes a notebook name: reset() does not put it back.
+
+    The name held None (the module's ``X``) before the module's code removed it; names bound
+    after it are still rebound.
+    """
+    _values_project(
+        mydrive,
+        {
+            "cleaner.py": (
+                "from IPython import get_ipython\nX = None\nget_ipython().user_ns.pop('X', None)\n"
+            )
+        },
+    )
+    run(notebook, "from cleaner import X")
+    run(notebook, "import values")
+    assert "X" in notebook
+
+    report = colab_bootstrap.reset()
+
+    assert "X" not in notebook
+    assert report.rebound == ("values",)  # the names after it are rebound all the same
+    assert report.ok
+
+
+# ------------------------------------------------------------------ a namespace package shared
+# with installed code: its parent packages are not the project's, so reset() keeps them
+
+
+def _shared_namespace(mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``plugins.sub`` spans an installed folder and the project; ``plugins.sub.mod`` is ours."""
+    write(tmp_path / "site", {"plugins/sub/other.py": "X = 1\n"})
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    folder = mydrive / "proj"
+    write(
+        folder,
+        {
+            "user.py": "from plugins.sub import mod\n",
+            # mod and user import each other: user is done first, so it is re-imported first
+            "plugins/sub/mod.py": "import user\n\ndef f():\n    return 'old'\n",
+        },
+    )
+    colab_bootstrap.setup("proj", gpu="ignore")
+    return folder
+
+
+def test_a_module_importing_from_a_shared_namespace_gets_the_fresh_submodule(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notebook: Namespace
+) -> None:
+    """``from plugins.sub import mod`` in a project module, re-imported first, gets the new mod.
+
+    The old ``mod`` is taken off the (kept) ``plugins.sub`` package, so that import finds the
+    fresh module rather than the dropped one.
+    """
+    folder = _shared_namespace(mydrive, tmp_path, monkeypatch)
+    run(notebook, "import plugins.sub.mod\nimport user")
+    edit(folder / "plugins" / "sub" / "mod.py", "old", "new")
+
+    report = colab_bootstrap.reset()
+
+    assert report.reimported == ("user", "plugins.sub.mod")
+    assert run(notebook, "import sys\nuser.mod is sys.modules['plugins.sub.mod']") is True
+    assert run(notebook, "import plugins.sub\nplugins.sub.mod is user.mod") is True
+
+
+def test_a_failed_submodule_of_a_shared_namespace_stays_reachable(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notebook: Namespace
+) -> None:
+    """``plugins.sub.mod`` fails to re-import: ``plugins.sub.mod`` still reaches the old code."""
+    folder = _shared_namespace(mydrive, tmp_path, monkeypatch)
+    run(notebook, "import plugins.sub.mod")
+    edit(folder / "plugins" / "sub" / "mod.py", "return 'old'", "return 'old'(")
+
+    report = colab_bootstrap.reset()
+
+    assert "plugins.sub.mod" in [f.module for f in report.failed]
+    assert run(notebook, "plugins.sub.mod.f()") == "old"
+
+
+# ------------------------------------------------------------------ what reset() re-imports
+
+
+def test_a_module_its_package_already_re_imported_does_not_stop_the_rest(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """``pkg`` imports ``pkg.sub`` itself; ``later`` comes after them and is re-imported too."""
+    folder = mydrive / "proj"
+    write(
+        folder,
+        {
+            "pkg/__init__.py": "from . import sub\n",
+            "pkg/sub.py": "V = 1\n",
+            "later.py": "def f():\n    return 'old'\n",
+        },
+    )
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import pkg\nimport later")
+    edit(folder / "later.py", "old", "new")
+
+    report = colab_bootstrap.reset()
+
+    assert sorted(report.reimported) == ["later", "pkg", "pkg.sub"]
+    assert run(notebook, "import sys\nlater is sys.modules['later'], later.f()") == (True, "new")
+
+
+def test_every_module_s_functions_are_updated_and_every_problem_listed(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """Two modules, each with a held function and a changed closure: all of both are reported.
+
+    Both functions are updated in place; both closures are listed as not updated.
+    """
+    body = """\
+        def f():
+            return 'old'
+
+        def make():
+            a = 1
+            def inner():
+                return a
+            return inner
+
+        inner = make()
+        """
+    folder = mydrive / "proj"
+    write(folder, {"one.py": body, "two.py": body})
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import one, two\nheld = (one.f, two.f)")
+    for name in ("one.py", "two.py"):
+        edit(folder / name, "return 'old'", "return 'new'")
+        edit(folder / name, "a = 1\n", "a, b = 1, 2\n")
+        edit(folder / name, "return a\n", "return a + b\n")
+
+    report = colab_bootstrap.reset()
+
+    assert {"one.f", "two.f"} <= set(report.updated)
+    assert sorted(p.partition(":")[0] for p in report.not_updated) == ["one.inner", "two.inner"]
+    assert run(notebook, "held[0](), held[1]()") == ("new", "new")
+
+
+# ------------------------------------------------------------------ how names are rebound
+
+
+def test_a_module_imported_under_another_name_reads_name_equals_module(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """``import values as v`` reads ``v=values`` under "names rebound"."""
+    _values_project(mydrive)
+    run(notebook, "import values as v")
+
+    report = colab_bootstrap.reset()
+
+    assert report.rebound == ("v=values",)
+
+
+def test_a_star_import_adds_new_names_but_not_ones_the_notebook_deleted(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """``from stars import *`` then ``del b``: reset() adds the module's new ``c``, not ``b``."""
+    folder = mydrive / "proj"
+    write(folder, {"stars.py": "def a():\n    pass\n\ndef b():\n    pass\n"})
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "from stars import *")
+    run(notebook, "del b")
+    (folder / "stars.py").write_text("def a():\n    pass\n\ndef b():\n    pass\n\nc = 3\n")
+
+    report = colab_bootstrap.reset()
+
+    assert report.added == ("c",)
+    assert notebook["c"] == 3
+    assert "b" not in notebook
+    assert report.rebound == ("a",)
+
+
+def test_outside_ipython_every_name_holding_a_module_is_rebound_without_a_note(
+    mydrive: Path, main_module: Namespace
+) -> None:
+    """Plain Python: each name holding a project module is rebound; no note about history."""
+    _values_project(mydrive, {"helpers.py": "V = 1\n"})
+    run(main_module, "x = 1\nimport values\nimport helpers")
+
+    report = colab_bootstrap.reset()
+
+    assert report.rebound == ("values", "helpers")
+    assert report.notes == ()
+
+
+def test_an_ipython_without_input_history_says_so(mydrive: Path, notebook: Namespace) -> None:
+    """A shell keeping no input history: only module names are rebound, and a note says why."""
+    from IPython import get_ipython
+
+    _values_project(mydrive)
+    run(notebook, "import values\nfrom values import PAIR")
+    get_ipython().history_manager = None
+
+    report = colab_bootstrap.reset()
+
+    assert report.rebound == ("values",)
+    assert report.notes == (
+        "This IPython keeps no input history, so only names bound to project modules "
+        "themselves were rebound.",
+    )
+
+
+@pytest.mark.parametrize("count", [20, 21])
+def test_at_most_twenty_names_left_alone_are_listed(
+    mydrive: Path, notebook: Namespace, count: int
+) -> None:
+    """Names bound by the notebook's own statements: 20 are listed, then "... and N more"."""
+    _values_project(mydrive)
+    run(notebook, "import values\n" + "\n".join(f"p{i:02} = values.PAIR" for i in range(count)))
+
+    report = colab_bootstrap.reset()
+
+    listed = tuple(f"p{i:02} (holds values.PAIR)" for i in range(20))
+    assert report.left == listed + (("... and 1 more",) if count > 20 else ())
+
+
+def test_a_star_imported_module_that_fails_does_not_stop_the_next_one_adding_names(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """``from broken import *`` (now failing) then ``from stars import *``: c is still added."""
+    folder = mydrive / "proj"
+    write(folder, {"broken.py": "def x():\n    pass\n", "stars.py": "def a():\n    pass\n"})
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "from broken import *\nfrom stars import *")
+    (folder / "broken.py").write_text("def x(:\n")
+    (folder / "stars.py").write_text("def a():\n    pass\n\nc = 3\n")
+
+    report = colab_bootstrap.reset()
+
+    assert [f.module for f in report.failed] == ["broken"]
+    assert report.added == ("c",)
+    assert notebook["c"] == 3
+
+
+def test_reset_called_while_reset_runs_refuses_and_says_so(
+    mydrive: Path, notebook: Namespace
+) -> None:
+    """reset() re-entered while no module is importing: refused, saying "reset() is running".
+
+    Here a module's ``__getattr__``, asked by reset() for a star-imported name, calls reset();
+    the outer reset() goes on and is not left "running".
+    """
+    folder = mydrive / "proj"
+    write(folder, {"lazy.py": "__all__ = ['a']\na = 1\n"})
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "from lazy import *")
+    (folder / "lazy.py").write_text(
+        "import colab_bootstrap\n"
+        "__all__ = ['a', 'thing']\n"
+        "a = 1\n"
+        "SEEN = []\n"
+        "def __getattr__(name):\n"
+        "    if name != 'thing':\n"
+        "        raise AttributeError(name)\n"
+        "    try:\n"
+        "        colab_bootstrap.reset()\n"
+        "    except colab_bootstrap.ResetError as exc:\n"
+        "        SEEN.append(str(exc))\n"
+        "    return 42\n"
+    )
+
+    report = colab_bootstrap.reset()
+
+    (seen,) = sys.modules["lazy"].SEEN
+    assert seen.startswith("reset() was called while reset() is running: "), seen
+    assert report.added == ("thing",)
+    assert notebook["thing"] == 42
+    assert colab_bootstrap.reset().ok  # and it is not left "running"
+
+
+def test_a_module_that_keeps_its_first_self_is_not_said_to_be_re_imported(
+    mydrive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notebook: Namespace
+) -> None:
+    """A "load me once" module puts its first module object back in sys.modules on import.
+
+    reset() ran its file again but got the old module back: it is not listed as re-imported,
+    and the notebook's name keeps that (only) module.
+    """
+    write(tmp_path / "site", {"registry.py": "MODULES = {}\n"})  # installed code, not a project
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    folder = mydrive / "proj"
+    write(
+        folder,
+        {
+            "once.py": (
+                "import sys\n"
+                "import registry\n"
+                "if __name__ in registry.MODULES:\n"
+                "    sys.modules[__name__] = registry.MODULES[__name__]\n"
+                "else:\n"
+                "    registry.MODULES[__name__] = sys.modules[__name__]\n"
+            ),
+            "other.py": "V = 1\n",
+        },
+    )
+    colab_bootstrap.setup("proj", gpu="ignore")
+    run(notebook, "import once\nimport other")
+    first = notebook["once"]
+
+    report = colab_bootstrap.reset()
+
+    assert report.dropped == ("once", "other")
+    assert report.reimported == ("other",)
+    assert "once" not in report.rebound
+    assert notebook["once"] is first
