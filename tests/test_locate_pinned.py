@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -381,3 +384,62 @@ def test_a_project_that_is_no_folder_or_out_of_reach_says_what_is_there(
         with pytest.raises(ProjectNotFoundError) as raised:
             project_path(drive, validate_project(str(path.relative_to(drive))))
     assert expected in str(raised.value)
+
+
+#: Run first in a child: drop, for good, the capabilities that let root ignore file modes. Root's
+#: access(2) checks with the permitted set (not the effective one), so only a process that lost
+#: them there is told "no" for a folder it may not read, as any other account is.
+_AS_ANOTHER_ACCOUNT = """
+import ctypes
+class Header(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+class Data(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
+libc = ctypes.CDLL(None, use_errno=True)
+header, data = Header(0x20080522, 0), (Data * 2)()
+assert libc.capget(ctypes.byref(header), data) == 0
+for field in ("effective", "permitted", "inheritable"):
+    setattr(data[0], field, getattr(data[0], field) & ~0b110)  # CAP_DAC_OVERRIDE, READ_SEARCH
+assert libc.capset(ctypes.byref(header), data) == 0
+"""
+
+
+def test_a_folder_this_account_cannot_read_is_named_in_a_process_without_roots_powers(
+    tmp_path: Path,
+) -> None:
+    """A project folder that may be entered but not listed (mode 0300): named, with the fix.
+
+    Run in a child that has lost, for good, what lets root read any folder (as root, access(2)
+    says yes whatever the mode): there, as for any other account, the folder is "a folder this
+    account cannot read", not "missing" and not used as it is.
+    """
+    if not sys.platform.startswith("linux"):
+        pytest.skip("capabilities are Linux's")
+    drive = _drive(tmp_path)
+    path = drive / "proj"
+    path.mkdir(mode=0o300)
+    path.chmod(0o300)
+    code = _AS_ANOTHER_ACCOUNT + textwrap.dedent(
+        f"""
+        import os
+        from pathlib import Path
+        from colab_bootstrap import ProjectNotFoundError
+        from colab_bootstrap._locate import project_path, validate_project
+        assert not os.access({str(path)!r}, os.R_OK)  # root's powers are gone
+        try:
+            project_path(Path({str(drive)!r}), validate_project("proj"))
+        except ProjectNotFoundError as exc:
+            print(exc)
+        """
+    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        )
+    finally:
+        path.chmod(0o700)
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"{path}: {path} is a folder this account cannot read (permission denied). Give this "
+        "account access to it (e.g. chmod u+rwx)"
+    ) in result.stdout
