@@ -25,6 +25,7 @@ from colab_bootstrap._locate import (
     given_drive,
     link_path,
     obstacle,
+    project_folder,
     project_path,
     validate_link_name,
     validate_project,
@@ -443,3 +444,46 @@ def test_a_folder_this_account_cannot_read_is_named_in_a_process_without_roots_p
         f"{path}: {path} is a folder this account cannot read (permission denied). Give this "
         "account access to it (e.g. chmod u+rwx)"
     ) in result.stdout
+
+
+def test_a_nested_part_typed_in_another_unicode_form_is_spelled_as_on_disk(
+    tmp_path: Path,
+) -> None:
+    """'courses/café' typed (NFC) finds 'courses/cafe' + U+0301 on disk, below a plain part."""
+    drive = _drive(tmp_path)
+    on_disk = "cafe\u0301"
+    (drive / "courses" / on_disk).mkdir()
+    found = project_folder(drive, validate_project("courses/caf\u00e9/week1"))
+    assert found == drive / "courses" / on_disk / "week1"
+
+
+def test_a_missing_name_with_two_look_alikes_on_disk_names_what_was_typed(
+    tmp_path: Path,
+) -> None:
+    """Two folders are the typed name in other Unicode forms: ambiguous, the typed name shown."""
+    drive = _drive(tmp_path)
+    for form in ("e\u0323\u0302", "e\u0302\u0323"):
+        (drive / form).mkdir()
+    with pytest.raises(ProjectNotFoundError) as raised:
+        project_folder(drive, validate_project("\u1ec7"))
+    assert f"names are {chr(0x1EC7)!r} in different Unicode forms" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("project", "expected"),
+    [
+        ("\\proj", "is an absolute path"),
+        ("Xa\\X\\", "Use '/' instead: 'Xa/X'."),
+        ("./", "names no folder"),
+        ("./.", "names no folder"),
+    ],
+)
+def test_odd_project_names_get_the_message_for_what_they_are(project: str, expected: str) -> None:
+    """Odd names: each gets the message for what it is, never the whole of My Drive.
+
+    A leading backslash is absolute, the '/' suggestion keeps the name's own letters, and a
+    name of only '.' parts names no folder.
+    """
+    with pytest.raises(InvalidProjectError) as raised:
+        validate_project(project)
+    assert expected in str(raised.value)
