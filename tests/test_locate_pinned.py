@@ -22,6 +22,7 @@ from colab_bootstrap._locate import (
     close_names,
     desktop_candidates,
     desktop_drive,
+    find_drive,
     given_drive,
     link_path,
     obstacle,
@@ -30,7 +31,7 @@ from colab_bootstrap._locate import (
     validate_link_name,
     validate_project,
 )
-from conftest import denied
+from conftest import FakeColab, denied
 
 #: Drive for desktop's letter on Windows: G first (its default), then H to Z, and D, E, F last
 #: (those are often a second disk or an optical drive). Never A, B or C.
@@ -487,3 +488,15 @@ def test_odd_project_names_get_the_message_for_what_they_are(project: str, expec
     with pytest.raises(InvalidProjectError) as raised:
         validate_project(project)
     assert expected in str(raised.value)
+
+
+def test_on_colab_my_drive_is_found_in_the_live_mount_and_nowhere_else(
+    fake_colab: FakeColab,
+) -> None:
+    """find_drive on Colab: the live mount's MyDrive, wherever it is; None before a mount."""
+    point = fake_colab.mountpoint
+    assert find_drive(None, colab=True, mountpoint=point) is None
+    mydrive = fake_colab.mount_at(point)
+    assert find_drive(None, colab=True, mountpoint=point) == DriveLocation(mydrive, "colab")
+    elsewhere = fake_colab.root / "other"
+    assert find_drive(None, colab=True, mountpoint=elsewhere) == DriveLocation(mydrive, "colab")
