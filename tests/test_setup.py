@@ -459,7 +459,7 @@ def test_correct_link_is_kept_silently(mydrive: Path, tmp_path: Path) -> None:
 def test_real_file_or_folder_at_link_path_is_never_touched(
     kind: str, mydrive: Path, tmp_path: Path
 ) -> None:
-    """LinkConflictError; the user's folder or file is left exactly as it was."""
+    """LinkConflictError naming what is there; the user's folder or file is left as it was."""
     (mydrive / "p").mkdir()
     links = tmp_path / "links"
     links.mkdir()
@@ -470,8 +470,13 @@ def test_real_file_or_folder_at_link_path_is_never_touched(
     else:
         taken.write_text("precious\n")
     before = list(sys.path)
-    with pytest.raises(LinkConflictError, match="left untouched"):
+    with pytest.raises(LinkConflictError) as raised:
         colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
+    what = "folder" if kind == "dir" else "file"  # the user knows what to move
+    assert str(raised.value).startswith(
+        f"Cannot link {taken} to {mydrive / 'p'}: a real {what} is already there, and it is "
+        "left untouched."
+    )
     if kind == "dir":
         assert (taken / "work.py").read_text() == "precious = True\n"
     else:

@@ -377,26 +377,6 @@ def test_a_relative_link_in_the_way_is_judged_by_where_it_leads(
     assert os.readlink(links / "p") == text
 
 
-@pytest.mark.parametrize("kind", ["folder", "file"])
-def test_a_real_file_or_folder_in_the_way_is_called_what_it_is(
-    mydrive: Path, tmp_path: Path, kind: str
-) -> None:
-    """'a real folder' or 'a real file is already there': the user knows what to move."""
-    (mydrive / "p").mkdir()
-    links = tmp_path / "links"
-    links.mkdir()
-    if kind == "folder":
-        (links / "p").mkdir()
-    else:
-        (links / "p").write_text("mine\n")
-    with pytest.raises(LinkConflictError) as raised:
-        colab_bootstrap.setup("p", content_dir=links, gpu="ignore")
-    assert str(raised.value).startswith(
-        f"Cannot link {links / 'p'} to {mydrive / 'p'}: a real {kind} is already there, and it "
-        "is left untouched."
-    )
-
-
 # --- options: flags, the runtime, create's early link check, what Project says -----------------
 
 
