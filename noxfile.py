@@ -161,7 +161,7 @@ def bench(session: nox.Session) -> None:
 def mutation(session: nox.Session) -> None:
     """Mutation testing: mutmut, then every survivor re-checked in a fresh process.
 
-    Not in the default set nor in CI: an hour or more on two cores. Prints the score per module
+    Not in the default set nor in CI: two hours or more on two cores. Prints the score per module
     (target 90%) and the diff of every mutant no test kills; exits 1 when a module misses the
     target. See mutation/score.py; pass its options after --, e.g. ``-- --no-mutmut``.
     """
